@@ -1,0 +1,85 @@
+import { z } from "zod";
+import { fail, PigeonholeError } from "./errors.js";
+import { AGENT_NAME_PATTERN, LIMITS, TOPIC_PATTERN } from "./limits.js";
+
+/**
+ * Input schemas shared by every operation. The server registers its MCP tools with the operation's own
+ * schema, so defaults and limits are stated once, here and in each operation module.
+ */
+
+/** A project's slug or human key. */
+export const ProjectKey = z
+  .string()
+  .min(1, "project_key must not be empty")
+  .max(LIMITS.humanKeyChars)
+  .describe("Project slug or human key (often the absolute path of the repository)");
+
+/** An agent name as written by a caller (matched case-insensitively). */
+export const AgentNameInput = z
+  .string()
+  .min(1, "agent name must not be empty")
+  .max(LIMITS.agentNameChars + 1 + LIMITS.humanKeyChars)
+  .describe("Agent name, e.g. BlueLake");
+
+/** One name or a list of names; `Name@project` addresses an agent of another project. */
+export const NameList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (typeof v === "string" ? (v.trim() === "" ? [] : [v]) : v))
+  .describe("A name or a list of names; Name@project for another project");
+
+export const Importance = z.enum(["low", "normal", "high", "urgent"]);
+export type Importance = z.infer<typeof Importance>;
+
+export const Topic = z
+  .string()
+  .max(LIMITS.topicChars)
+  .regex(TOPIC_PATTERN, "topic must start with a letter or digit and use only letters, digits, . _ / -");
+
+export const ThreadId = z.string().min(1).max(LIMITS.threadIdChars);
+
+export const FetchLimit = (byDefault: number) =>
+  z.number().int().min(1).max(LIMITS.fetchLimit).default(byDefault);
+
+export const TimestampInput = z.string().max(64);
+
+export const MessageId = z.number().int().positive();
+
+/** True when a string is a valid agent name (before case folding). */
+export function isValidAgentName(name: string): boolean {
+  return AGENT_NAME_PATTERN.test(name);
+}
+
+/**
+ * Parse `input` with `schema`, turning every validation problem into one INVALID_ARGUMENT (or TOO_LARGE
+ * when only size limits were broken) whose message names each bad field.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const where = issue.path.length ? issue.path.join(".") : "arguments";
+    return `${where}: ${issue.message}`;
+  });
+  const onlySize = result.error.issues.every((i) => i.code === "too_big");
+  const code = onlySize ? "TOO_LARGE" : "INVALID_ARGUMENT";
+  return throwInvalid(code, problems);
+}
+
+function throwInvalid(code: "TOO_LARGE" | "INVALID_ARGUMENT", problems: string[]): never {
+  throw new PigeonholeError(code, `Invalid arguments: ${problems.join("; ")}`, { problems });
+}
+
+/** Refuse a UTF-8 string longer than `maxBytes`, naming the field and the limit. */
+export function checkBytes(value: string, maxBytes: number, field: string): void {
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes > maxBytes) {
+    throw fail.tooLarge(
+      `${field} is ${bytes} bytes; the limit is ${maxBytes} bytes. Split it or attach it as a file.`,
+      {
+        field,
+        bytes,
+        limit: maxBytes,
+      },
+    );
+  }
+}
