@@ -20,7 +20,7 @@ export const SendMessageInput = z.object({
   cc: NameList.default([]),
   bcc: NameList.default([]),
   attachment_paths: z
-    .array(z.string().min(1))
+    .array(z.string().min(1).max(LIMITS.attachmentPathChars))
     .default([])
     .describe("Files to attach (inside the project directory)"),
   importance: Importance.default("normal"),
