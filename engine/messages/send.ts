@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type AgentRow, assertActive, resolveAgent, touchAgent } from "../agents.js";
 import { enqueueArchiveJob } from "../archive/jobs.js";
+import type { DeliveryPurpose } from "../contacts/policy.js";
 import { fail } from "../errors.js";
 import { LIMITS } from "../limits.js";
 import type { Mailbox } from "../mailbox.js";
@@ -70,6 +71,8 @@ export interface NewMessage {
   payload: unknown;
   ttl_seconds: number | undefined;
   attachment_paths: readonly string[];
+  /** Ordinary mail (default) or a contact request's intro message; contact policies treat them differently. */
+  purpose?: DeliveryPurpose;
 }
 
 /**
