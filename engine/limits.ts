@@ -20,6 +20,8 @@ export const LIMITS = {
   /** to + cc + bcc after expansion. */
   recipients: 500,
   attachmentsPerMessage: 20,
+  /** One entry of `attachment_paths`, characters. */
+  attachmentPathChars: 4096,
   /** One attachment file, bytes. */
   attachmentBytes: 25 * 1024 * 1024,
   /** Images at or under this size after WebP conversion are inlined into the message as a data URI. */

@@ -1,5 +1,4 @@
-import { type MailboxHealth, mailboxHealth } from "../engine/health.js";
-import type { Mailbox } from "../engine/mailbox.js";
+import { type Mailbox, type MailboxHealth, mailboxHealth } from "../engine/index.js";
 import { PACKAGE } from "./version.js";
 
 /** What `health_check` and `GET /health` return: the mailbox's figures plus the running release. */

@@ -3,8 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { isIP } from "node:net";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { fail, PigeonholeError } from "../engine/errors.js";
-import type { Mailbox } from "../engine/mailbox.js";
+import { fail, type Mailbox, PigeonholeError } from "../engine/index.js";
 import { healthReport } from "./health.js";
 import type { Logger } from "./log.js";
 import { createMcpServer } from "./tools.js";

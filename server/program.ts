@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { isPigeonholeError } from "../engine/errors.js";
+import { isPigeonholeError } from "../engine/index.js";
 import { COMMANDS } from "./commands/index.js";
 import { PACKAGE } from "./version.js";
 

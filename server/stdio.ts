@@ -1,5 +1,5 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import type { Mailbox } from "../engine/mailbox.js";
+import type { Mailbox } from "../engine/index.js";
 import type { Logger } from "./log.js";
 import { createMcpServer } from "./tools.js";
 

@@ -1,7 +1,6 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { isPigeonholeError, PigeonholeError } from "../engine/errors.js";
-import type { Mailbox } from "../engine/mailbox.js";
+import { isPigeonholeError, type Mailbox, PigeonholeError } from "../engine/index.js";
 import { healthReport } from "./health.js";
 import type { Logger } from "./log.js";
 import { PACKAGE } from "./version.js";

@@ -1,5 +1,5 @@
 import { Option } from "commander";
-import { openMailbox } from "../../engine/open.js";
+import { openMailbox } from "../../engine/index.js";
 import { assertLoopbackBind, startHttpServer } from "../http.js";
 import { type Logger, stderrLogger } from "../log.js";
 import { startStdioServer } from "../stdio.js";

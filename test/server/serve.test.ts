@@ -7,9 +7,13 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openMailbox } from "../../engine/open.js";
-import { ensureProject } from "../../engine/projects.js";
-import { SCHEMA_VERSION } from "../../engine/schema.js";
+import {
+  ensureProject,
+  openMailbox,
+  registerAgent,
+  SCHEMA_VERSION,
+  sendMessage,
+} from "../../engine/index.js";
 import { CLI, cliEnv, killAll, runCli, startServe } from "./cli-process.js";
 
 let home: string;
@@ -45,8 +49,17 @@ function getWithHost(url: string, path: string, host: string): Promise<number> {
 describe("pigeonhole serve over Streamable HTTP", () => {
   it("answers health_check through the SDK client, reporting the mailbox's real figures", async () => {
     const mb = openMailbox({ home, archive: false });
-    ensureProject(mb, { human_key: "/work/alpha" });
+    const alpha = ensureProject(mb, { human_key: "/work/alpha" });
     ensureProject(mb, { human_key: "/work/beta" });
+    const from = registerAgent(mb, { project_key: alpha.slug, program: "test", model: "none" });
+    const to = registerAgent(mb, { project_key: alpha.slug, program: "test", model: "none" });
+    await sendMessage(mb, {
+      project_key: alpha.slug,
+      sender_name: from.name,
+      to: to.name,
+      subject: "s",
+      body_md: "b",
+    });
     await mb.close();
 
     const server = await startServe(["--home", home], cliEnv({ PIGEONHOLE_ARCHIVE: "off" }));
@@ -62,8 +75,8 @@ describe("pigeonhole serve over Streamable HTTP", () => {
       status: "ok",
       schema_version: SCHEMA_VERSION,
       projects: 2,
-      agents: 0,
-      messages: 0,
+      agents: 2,
+      messages: 1,
       archive_enabled: false,
       archive_jobs_pending: 0,
     });

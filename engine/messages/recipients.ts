@@ -1,0 +1,72 @@
+import { type AgentRow, assertActive, resolveAgent } from "../agents.js";
+import { fail } from "../errors.js";
+import { LIMITS } from "../limits.js";
+import type { Mailbox } from "../mailbox.js";
+import { type Project, resolveProject } from "../projects.js";
+
+export type RecipientKind = "to" | "cc" | "bcc";
+
+/** A resolved delivery: which agent, as what kind of recipient. */
+export interface Delivery {
+  agent: AgentRow;
+  kind: RecipientKind;
+  project: Project;
+}
+
+const PRECEDENCE: Record<RecipientKind, number> = { to: 0, cc: 1, bcc: 2 };
+
+/**
+ * Resolve `to`/`cc`/`bcc` names to active agents. A plain name is looked up in `project`; `Name@project`
+ * in that project (slug or human key). An agent named twice is delivered once, with the most visible
+ * kind (to over cc over bcc). Unknown names → NOT_FOUND naming all of them; retired → AGENT_RETIRED.
+ */
+export function resolveRecipients(
+  mb: Mailbox,
+  project: Project,
+  lists: Record<RecipientKind, readonly string[]>,
+): Delivery[] {
+  const byAgent = new Map<number, Delivery>();
+  const missing: string[] = [];
+  let firstMissingError: unknown;
+  for (const kind of ["to", "cc", "bcc"] as const) {
+    for (const raw of lists[kind]) {
+      const address = raw.trim();
+      if (address === "") continue;
+      let delivery: Delivery;
+      try {
+        delivery = resolveAddress(mb, project, address, kind);
+      } catch (error) {
+        missing.push(address);
+        firstMissingError ??= error;
+        continue;
+      }
+      const seen = byAgent.get(delivery.agent.id);
+      if (!seen || PRECEDENCE[kind] < PRECEDENCE[seen.kind]) byAgent.set(delivery.agent.id, delivery);
+    }
+  }
+  if (missing.length === 1) throw firstMissingError;
+  if (missing.length > 1) {
+    throw fail.notFound(
+      `Unknown recipients: ${missing.join(", ")}. Check the names with list_agents; use Name@project for another project.`,
+      { missing },
+    );
+  }
+  const deliveries = [...byAgent.values()];
+  if (deliveries.length > LIMITS.recipients) {
+    throw fail.tooLarge(
+      `${deliveries.length} recipients; the limit is ${LIMITS.recipients}. Use a topic instead.`,
+      {
+        limit: LIMITS.recipients,
+      },
+    );
+  }
+  for (const d of deliveries) assertActive(d.agent, "recipient");
+  return deliveries;
+}
+
+function resolveAddress(mb: Mailbox, project: Project, address: string, kind: RecipientKind): Delivery {
+  const at = address.indexOf("@");
+  if (at === -1) return { agent: resolveAgent(mb, project, address), kind, project };
+  const target = resolveProject(mb, address.slice(at + 1));
+  return { agent: resolveAgent(mb, target, address.slice(0, at)), kind, project: target };
+}
