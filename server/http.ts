@@ -1,20 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { isIP } from "node:net";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { fail, type Mailbox, PigeonholeError } from "../engine/index.js";
+import { fail, PigeonholeError } from "../engine/index.js";
 import { healthReport } from "./health.js";
-import type { Logger } from "./log.js";
-import { createMcpServer } from "./tools.js";
+import type { ServerRuntime } from "./mcp/runtime.js";
+import { createMcpSession } from "./mcp/server.js";
 
 /** Where and what the HTTP server serves. */
 export interface HttpServerOptions {
   host: string;
   /** 0 picks a free port; `RunningHttpServer.port` tells which. */
   port: number;
-  mailbox: Mailbox;
-  log: Logger;
+  runtime: ServerRuntime;
 }
 
 /** A listening HTTP server. */
@@ -55,9 +54,10 @@ export function assertLoopbackBind(host: string): void {
  * another machine are refused, so a web page cannot reach the server through DNS rebinding.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const { host, mailbox, log } = options;
+  const { host } = options;
+  const { mailbox, log } = options.runtime;
   assertLoopbackBind(host);
-  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: McpServer }>();
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: Server }>();
 
   async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const sessionId = req.headers["mcp-session-id"];
@@ -85,7 +85,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
     };
-    const server = createMcpServer(mailbox, log);
+    const agentHeader = req.headers["x-agent-name"];
+    const { server } = createMcpSession(options.runtime, {
+      defaultAgent: typeof agentHeader === "string" && agentHeader !== "" ? agentHeader : undefined,
+      principal: "http",
+    });
     await server.connect(transport);
     await transport.handleRequest(req, res);
     // Not an initialize request: the transport answered with an error and no session exists to keep.

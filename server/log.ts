@@ -19,3 +19,9 @@ export function stderrLogger(): Logger {
     error: (message) => write("error", message),
   };
 }
+
+/** A logger that drops everything (tests, and embedding the server in another program). */
+export function silentLogger(): Logger {
+  const drop = () => {};
+  return { info: drop, warn: drop, error: drop };
+}

@@ -1,7 +1,6 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import type { Mailbox } from "../engine/index.js";
-import type { Logger } from "./log.js";
-import { createMcpServer } from "./tools.js";
+import type { ServerRuntime } from "./mcp/runtime.js";
+import { createMcpSession } from "./mcp/server.js";
 
 /** An MCP server speaking over this process's stdin and stdout. */
 export interface RunningStdioServer {
@@ -12,8 +11,11 @@ export interface RunningStdioServer {
 }
 
 /** Serve one MCP session over stdio. Nothing else may write to stdout while it runs. */
-export async function startStdioServer(mailbox: Mailbox, log: Logger): Promise<RunningStdioServer> {
-  const server = createMcpServer(mailbox, log);
+export async function startStdioServer(
+  runtime: ServerRuntime,
+  options: { defaultAgent?: string } = {},
+): Promise<RunningStdioServer> {
+  const { server } = createMcpSession(runtime, { ...options, principal: "stdio" });
   const ended = new Promise<void>((resolve) => {
     process.stdin.once("end", resolve);
     process.stdin.once("close", resolve);
