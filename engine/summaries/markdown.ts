@@ -157,8 +157,13 @@ export function sentences(block: Prose): Sentence[] {
   return out;
 }
 
-/** Collapse whitespace and cut to `max` characters (ending with "…" when cut). */
+/** Collapse whitespace and cut to at most `max` UTF-16 units (ending with "…" when cut). */
 export function clip(text: string, max: number): string {
   const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
+  if (flat.length <= max) return flat;
+  let end = max - 1;
+  // Never leave half of a surrogate pair (an emoji, say) before the ellipsis.
+  const last = flat.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${flat.slice(0, end).trimEnd()}…`;
 }

@@ -8,7 +8,7 @@ import {
   extractQuestions,
   firstSentence,
 } from "../../engine/summaries/extract.js";
-import { maskCodeSpans, proseBlocks, proseLines, sentences } from "../../engine/summaries/markdown.js";
+import { clip, maskCodeSpans, proseBlocks, proseLines, sentences } from "../../engine/summaries/markdown.js";
 
 describe("markdown scanning", () => {
   test("code spans are blanked to the same length", () => {
@@ -126,6 +126,12 @@ describe("action items", () => {
       { text: "second", done: false, marker: "NEXT" },
       { text: "third", done: true, marker: "task" },
     ]);
+  });
+
+  test("clip collapses whitespace and never splits a surrogate pair", () => {
+    expect(clip("  a \n\t b  ", 10)).toBe("a b");
+    expect(clip(`ab${"😀".repeat(3)}`, 4)).toBe("ab…");
+    expect(clip("abcdef", 4)).toBe("abc…");
   });
 
   test("long items are clipped to 300 characters", () => {
