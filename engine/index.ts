@@ -76,4 +76,15 @@ export {
   slugify,
 } from "./projects.js";
 export { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
+export type { ActionItem, Mention, Question, ThreadSummary } from "./summaries/digest.js";
+export { type LlmConfig, llmConfigFromEnv } from "./summaries/llm.js";
+export {
+  type MultiThreadSummaryResult,
+  type SummarizeOptions,
+  SummarizeThreadInput,
+  type SummaryAggregate,
+  summarizeThread,
+  type ThreadExample,
+  type ThreadSummaryResult,
+} from "./summaries/summarize.js";
 export { parseInput } from "./validate.js";

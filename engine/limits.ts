@@ -29,6 +29,10 @@ export const LIMITS = {
   searchQueryChars: 1000,
   fetchLimit: 1000,
   ttlSeconds: 365 * 24 * 3600,
+  /** Threads in one comma-separated `summarize_thread` call. */
+  summaryThreads: 20,
+  /** `per_thread_limit` of `summarize_thread`: messages summarized per thread. */
+  summaryMessagesPerThread: 500,
 } as const;
 
 /** Agent names: a letter or digit, then letters, digits, dot, underscore or hyphen. */
