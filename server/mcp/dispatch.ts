@@ -64,8 +64,8 @@ export async function dispatchTool(
     for (const field of TOKEN_FIELDS) delete args[field];
     let verified = false;
     if (spec.actor) {
-      if (args[spec.actor] === undefined && ctx.session.defaultAgent)
-        args[spec.actor] = ctx.session.defaultAgent;
+      const implicit = ctx.session.implicitAgent();
+      if (args[spec.actor] === undefined && implicit) args[spec.actor] = implicit;
       const name = args[spec.actor];
       if (typeof name === "string") {
         actor = name;

@@ -46,6 +46,15 @@ export class SessionContext {
     return this.bound.has(name.toLowerCase());
   }
 
+  /**
+   * Who this session is when a tool omits the agent: the configured default agent, else the one agent
+   * it registered (none when it registered several: then the caller must say which).
+   */
+  implicitAgent(): string | undefined {
+    if (this.defaultAgent) return this.defaultAgent;
+    return this.bound.size === 1 ? [...this.bound.values()][0] : undefined;
+  }
+
   /** The names bound to this session, in binding order. */
   boundAgents(): string[] {
     return [...this.bound.values()];

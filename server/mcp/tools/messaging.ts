@@ -13,7 +13,9 @@ import {
   ReplyMessageInput,
   replyMessage,
   SendMessageInput,
+  SummarizeThreadInput,
   sendMessage,
+  summarizeThread,
 } from "../../../engine/index.js";
 import { defineTool } from "../tool-spec.js";
 
@@ -102,5 +104,18 @@ export const MESSAGING_TOOLS = [
     core: true,
     actor: "agent_name",
     run: ({ mailbox }, args) => acknowledgeMessage(mailbox, args),
+  }),
+
+  defineTool({
+    name: "summarize_thread",
+    title: "Summarize thread",
+    description:
+      "Participants, key points, action items (TODO/ACTION/NEXT, - [ ]/- [x]), @mentions and open questions of a thread; comma-separated ids summarize several. No LLM needed.",
+    input: SummarizeThreadInput,
+    access: "read",
+    core: false,
+    actor: "agent_name",
+    actorOptional: true,
+    run: ({ mailbox }, args) => summarizeThread(mailbox, args),
   }),
 ];
