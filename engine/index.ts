@@ -20,6 +20,23 @@ export {
   unretireAgent,
 } from "./agents.js";
 export { ERROR_CODES, type ErrorCode, fail, isPigeonholeError, PigeonholeError } from "./errors.js";
+export {
+  CHAINED_HOOK_NAME,
+  GUARD_MARKER,
+  InstallPrecommitGuardInput,
+  type InstallPrecommitGuardResult,
+  installPrecommitGuard,
+  UninstallPrecommitGuardInput,
+  type UninstallPrecommitGuardResult,
+  uninstallPrecommitGuard,
+} from "./guard.js";
+export {
+  findGuardBlocks,
+  type GuardBlock,
+  type GuardOutcome,
+  listStagedPaths,
+  runPrecommitGuard,
+} from "./guard-check.js";
 export { AGENT_NAME_PATTERN, LIMITS, TOPIC_PATTERN } from "./limits.js";
 export { type ArchiveSink, Mailbox, type MailboxOptions, type MailboxPaths, resolveHome } from "./mailbox.js";
 export type { AttachmentView } from "./messages/attachments.js";
@@ -60,5 +77,38 @@ export {
   resolveProject,
   slugify,
 } from "./projects.js";
+export { holdOverlappingReservations } from "./reservations/contact-rule.js";
+export {
+  FORCE_RELEASE_INACTIVITY_SECONDS,
+  ForceReleaseFileReservationInput,
+  type ForceReleaseResult,
+  forceReleaseFileReservation,
+} from "./reservations/force-release.js";
+export { isGlobPattern, pathMatchesPattern, patternsOverlap } from "./reservations/glob-overlap.js";
+export {
+  ListFileReservationsInput,
+  type ListFileReservationsResult,
+  listFileReservations,
+} from "./reservations/list.js";
+export { normalizeReservationPattern } from "./reservations/paths.js";
+export {
+  ReleaseFileReservationsInput,
+  type ReleaseFileReservationsResult,
+  type RenewedReservation,
+  RenewFileReservationsInput,
+  type RenewFileReservationsResult,
+  releaseFileReservations,
+  renewFileReservations,
+} from "./reservations/renew-release.js";
+export {
+  FileReservationPathsInput,
+  type FileReservationPathsResult,
+  fileReservationPaths,
+  type GrantedReservation,
+  MIN_RESERVATION_TTL_SECONDS,
+  type ReservationConflict,
+  type ReservationHolder,
+} from "./reservations/reserve.js";
+export type { ReservationView, SkippedReservation } from "./reservations/rows.js";
 export { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
 export { parseInput } from "./validate.js";
