@@ -23,6 +23,7 @@ export { ERROR_CODES, type ErrorCode, fail, isPigeonholeError, PigeonholeError }
 export {
   CHAINED_HOOK_NAME,
   GUARD_MARKER,
+  guardHookEntry,
   InstallPrecommitGuardInput,
   type InstallPrecommitGuardResult,
   installPrecommitGuard,
