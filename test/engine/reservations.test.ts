@@ -117,6 +117,14 @@ describe("file_reservation_paths", () => {
     expect(reserve("Bob", ["**/*.md"]).conflicts.map((c) => c.path)).toEqual(["**/*.md"]);
   });
 
+  test("reservations in another project never conflict", () => {
+    const { reserve, mb } = setup();
+    const other = engine.ensureProject(mb, { human_key: "other" }).slug;
+    engine.registerAgent(mb, { project_key: other, program: "t", model: "m", name: "Dave" });
+    engine.fileReservationPaths(mb, { project_key: other, agent_name: "Dave", paths: ["src/**"] });
+    expect(reserve("Alice", ["src/**"]).conflicts).toEqual([]);
+  });
+
   test("expired and released reservations do not conflict", () => {
     const { reserve, advance, mb, project } = setup();
     reserve("Alice", ["src/**"], { ttl_seconds: 60 });
@@ -438,6 +446,20 @@ describe("force_release_file_reservation", () => {
     });
     expect(r).toMatchObject({ released: true, notified: false, grounds: "expired" });
     expect(engine.fetchInbox(mb, { project_key: project, agent_name: "Alice" })).toEqual([]);
+  });
+
+  test("a retired holder's reservation can be released; the failed notification is reported", async () => {
+    const { reserve, mb, project } = setup();
+    reserve("Alice", ["src/**"]);
+    engine.retireAgent(mb, { project_key: project, agent_name: "Alice" });
+    const r = await engine.forceReleaseFileReservation(mb, {
+      project_key: project,
+      agent_name: "Bob",
+      file_reservation_id: 1,
+    });
+    expect(r).toMatchObject({ released: true, grounds: "holder retired", notified: false });
+    expect(r.notify_error).toMatch(/retired/);
+    expect(engine.listFileReservations(mb, { project_key: project }).file_reservations).toEqual([]);
   });
 
   test("refuses one's own, released and unknown reservations", async () => {
