@@ -39,6 +39,10 @@ export const LIMITS = {
   reservationReasonChars: 1000,
   /** `note` sent with a force release, characters. */
   reservationNoteChars: 4000,
+  /** Threads in one comma-separated `summarize_thread` call. */
+  summaryThreads: 20,
+  /** `per_thread_limit` of `summarize_thread`: messages summarized per thread. */
+  summaryMessagesPerThread: 500,
 } as const;
 
 /** Agent names: a letter or digit, then letters, digits, dot, underscore or hyphen. */

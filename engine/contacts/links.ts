@@ -60,6 +60,16 @@ function resolveTarget(mb: Mailbox, project: Project, name: string, otherProject
 }
 
 /**
+ * The agent that asked: `Name@project`, or a bare name, found in any project since names are unique
+ * across projects (the asker is often in another project).
+ */
+function resolveAsker(mb: Mailbox, project: Project, name: string): AgentRow {
+  if (name.includes("@")) return resolveTarget(mb, project, name);
+  const row = mb.statement<AgentRow>("SELECT * FROM agents WHERE name = ? COLLATE NOCASE").get(name);
+  return row ?? resolveAgent(mb, project, name);
+}
+
+/**
  * Ask `to_agent` for contact: records a pending link (kept if already approved and unexpired) and sends
  * the target an ack-required intro message "Contact request from X", which passes `auto` and
  * `contacts_only` but not `block_all` or a declined request.
@@ -147,7 +157,7 @@ export function respondContact(
   const args = parseInput(RespondContactInput, input);
   const project = resolveProject(mb, args.project_key);
   const to = resolveAgent(mb, project, args.to_agent);
-  const from = resolveTarget(mb, project, args.from_agent);
+  const from = resolveAsker(mb, project, args.from_agent);
   return mb.write(() => {
     const link = findLink(mb, from, to);
     if (!link) {

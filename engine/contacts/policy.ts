@@ -42,7 +42,7 @@ function recipientWroteFirst(mb: Mailbox, sender: AgentRow, recipient: AgentRow)
     mb
       .statement(
         `SELECT 1 FROM messages m JOIN message_recipients r ON r.message_id = m.id
-         WHERE m.sender_id = ? AND r.agent_id = ? LIMIT 1`,
+         WHERE m.sender_id = ? AND r.agent_id = ? AND m.purpose = 'message' LIMIT 1`,
       )
       .get(recipient.id, sender.id) !== undefined
   );
@@ -54,7 +54,7 @@ function recentlyInContact(mb: Mailbox, a: AgentRow, b: AgentRow): boolean {
     mb
       .statement(
         `SELECT 1 FROM messages m JOIN message_recipients r ON r.message_id = m.id
-         WHERE m.created_ts > @since
+         WHERE m.created_ts > @since AND m.purpose = 'message'
            AND ((m.sender_id = @a AND r.agent_id = @b) OR (m.sender_id = @b AND r.agent_id = @a)) LIMIT 1`,
       )
       .get({ since, a: a.id, b: b.id }) !== undefined
@@ -68,10 +68,11 @@ function inThreadTogether(mb: Mailbox, a: AgentRow, b: AgentRow): boolean {
       .statement(
         `WITH involved(agent, thread) AS (
            SELECT m.sender_id, COALESCE(m.thread_id, CAST(m.id AS TEXT)) FROM messages m
-             WHERE m.sender_id IN (@a, @b)
+             WHERE m.sender_id IN (@a, @b) AND m.purpose = 'message'
            UNION
            SELECT r.agent_id, COALESCE(m.thread_id, CAST(m.id AS TEXT))
-             FROM message_recipients r JOIN messages m ON m.id = r.message_id WHERE r.agent_id IN (@a, @b)
+             FROM message_recipients r JOIN messages m ON m.id = r.message_id
+             WHERE r.agent_id IN (@a, @b) AND m.purpose = 'message'
          )
          SELECT 1 FROM involved x JOIN involved y ON x.thread = y.thread
          WHERE x.agent = @a AND y.agent = @b LIMIT 1`,
