@@ -524,4 +524,22 @@ describe("contact rule", () => {
     expect(engine.holdOverlappingReservations(mb, agent("Alice"), agent("Bob"))).toBe(true);
     expect(engine.holdOverlappingReservations(mb, agent("Alice"), agent("Carol"))).toBe(false);
   });
+
+  test("is registered with the auto contact policy: overlapping holders across projects may write", async () => {
+    const { reserve, mb, project } = setup();
+    const other = engine.ensureProject(mb, { human_key: "other" }).slug;
+    engine.registerAgent(mb, { project_key: other, program: "t", model: "m", name: "Dave" });
+    const send = () =>
+      engine.sendMessage(mb, {
+        project_key: other,
+        sender_name: "Dave",
+        to: `Alice@${project}`,
+        subject: "hi",
+        body_md: "x",
+      });
+    await expect(send()).rejects.toMatchObject({ code: "CONTACT_REQUIRED" });
+    reserve("Alice", ["src/**"]);
+    engine.fileReservationPaths(mb, { project_key: other, agent_name: "Dave", paths: ["src/api/*.ts"] });
+    expect((await send()).count).toBe(1);
+  });
 });
