@@ -19,3 +19,12 @@ export function checkRegistrationToken(mb: Mailbox, name: string, token: string 
   const digest = (value: string) => createHash("sha256").update(value).digest();
   return timingSafeEqual(digest(row.registration_token), digest(token)) ? "ok" : "mismatch";
 }
+
+/** The slug of the project the agent called `name` belongs to (names are unique across projects), if any. */
+export function projectOfAgent(mb: Mailbox, name: string): string | undefined {
+  return mb
+    .statement<{ slug: string }>(
+      "SELECT p.slug FROM agents a JOIN projects p ON p.id = a.project_id WHERE a.name = ? COLLATE NOCASE",
+    )
+    .get(name)?.slug;
+}

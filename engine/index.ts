@@ -31,7 +31,7 @@ export {
   SetContactPolicyInput,
   setContactPolicy,
 } from "./contacts/links.js";
-export { addAutoContactRule, CONTACT_POLICIES, RECENT_CONTACT_WINDOW_SECONDS } from "./contacts/policy.js";
+export { CONTACT_POLICIES, RECENT_CONTACT_WINDOW_SECONDS } from "./contacts/policy.js";
 export { ERROR_CODES, type ErrorCode, fail, isPigeonholeError, PigeonholeError } from "./errors.js";
 export {
   CHAINED_HOOK_NAME,
@@ -52,10 +52,11 @@ export {
   runPrecommitGuard,
 } from "./guard-check.js";
 export { type MailboxHealth, mailboxHealth } from "./health.js";
-export { checkRegistrationToken, type TokenCheck } from "./identity.js";
+export { checkRegistrationToken, projectOfAgent, type TokenCheck } from "./identity.js";
 export { AGENT_NAME_PATTERN, LIMITS, TOPIC_PATTERN } from "./limits.js";
 export { type ArchiveSink, Mailbox, type MailboxOptions, type MailboxPaths, resolveHome } from "./mailbox.js";
 export type { AttachmentView } from "./messages/attachments.js";
+export { lastMessageId, type MailChanges, mailChangesSince } from "./messages/changes.js";
 export {
   FetchInboxInput,
   fetchInbox,

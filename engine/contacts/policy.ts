@@ -2,6 +2,7 @@ import type { AgentRow } from "../agents.js";
 import { PigeonholeError } from "../errors.js";
 import type { Mailbox } from "../mailbox.js";
 import type { Delivery } from "../messages/recipients.js";
+import { holdOverlappingReservations } from "../reservations/contact-rule.js";
 
 /** Seconds within which a past exchange of mail counts as "recently in contact" under `auto`. */
 export const RECENT_CONTACT_WINDOW_SECONDS = 7 * 24 * 3600;
@@ -11,18 +12,6 @@ export const CONTACT_POLICIES = ["open", "auto", "contacts_only", "block_all"] a
 
 /** Why a delivery is allowed; `null` when it is not. */
 type Allowance = string | null;
-
-/**
- * Another check `auto` may consult (overlapping file reservations): registered by the reservations
- * module so this module does not depend on it.
- */
-export type RelationshipCheck = (mb: Mailbox, a: AgentRow, b: AgentRow) => boolean;
-const extraAutoChecks: RelationshipCheck[] = [];
-
-/** Let `auto` also allow contact when `check` holds (used for overlapping file reservations). */
-export function addAutoContactRule(check: RelationshipCheck): void {
-  if (!extraAutoChecks.includes(check)) extraAutoChecks.push(check);
-}
 
 function linkStatus(mb: Mailbox, from: AgentRow, to: AgentRow): "approved" | "blocked" | "pending" | null {
   const row = mb
@@ -103,7 +92,7 @@ function allowance(mb: Mailbox, sender: AgentRow, recipient: AgentRow, purpose: 
   if (sender.project_id === recipient.project_id) return "same project";
   if (inThreadTogether(mb, sender, recipient)) return "thread together";
   if (recentlyInContact(mb, sender, recipient)) return "recent contact";
-  for (const check of extraAutoChecks) if (check(mb, sender, recipient)) return "overlapping reservations";
+  if (holdOverlappingReservations(mb, sender, recipient)) return "overlapping reservations";
   return null;
 }
 

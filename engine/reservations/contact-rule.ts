@@ -1,5 +1,4 @@
 import type { AgentRow } from "../agents.js";
-import { addAutoContactRule } from "../contacts/policy.js";
 import type { Mailbox } from "../mailbox.js";
 import { patternsOverlap } from "./glob-overlap.js";
 import { activeReservationsOf } from "./rows.js";
@@ -14,6 +13,3 @@ export function holdOverlappingReservations(mb: Mailbox, a: AgentRow, b: AgentRo
   const theirs = activeReservationsOf(mb, b.id);
   return mine.some((x) => theirs.some((y) => patternsOverlap(x.path_pattern, y.path_pattern)));
 }
-
-// Registered here, at load, so the contact policy module needs no dependency on reservations.
-addAutoContactRule(holdOverlappingReservations);

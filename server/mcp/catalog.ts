@@ -4,13 +4,19 @@ import { defineTool, type ToolSpec } from "./tool-spec.js";
 import { CONTACT_TOOLS } from "./tools/contacts.js";
 import { IDENTITY_TOOLS } from "./tools/identity.js";
 import { MESSAGING_TOOLS } from "./tools/messaging.js";
+import { RESERVATION_TOOLS } from "./tools/reservations.js";
 
 /** Tool profiles: `core` lists the day-to-day tools plus two meta-tools that reach the rest. */
 export const PROFILES = ["core", "full"] as const;
 export type Profile = (typeof PROFILES)[number];
 
 /** Every agent-facing tool of TOOLS.md, in listing order. The one registry of tools. */
-export const TOOLS: readonly ToolSpec[] = [...IDENTITY_TOOLS, ...MESSAGING_TOOLS, ...CONTACT_TOOLS];
+export const TOOLS: readonly ToolSpec[] = [
+  ...IDENTITY_TOOLS,
+  ...MESSAGING_TOOLS,
+  ...CONTACT_TOOLS,
+  ...RESERVATION_TOOLS,
+];
 
 const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
 

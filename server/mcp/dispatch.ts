@@ -26,7 +26,7 @@ function denied(message: string, data: Record<string, unknown> = {}): Pigeonhole
  * Check that the session may act as `name`: it is bound to the session, or the call carries its
  * registration token (which then binds it). `PIGEONHOLE_IDENTITY=open` skips the check.
  */
-function verifyActor(ctx: ToolContext, name: string, token: string | undefined): boolean {
+export function verifyActor(ctx: ToolContext, name: string, token: string | undefined): boolean {
   if (ctx.session.isBound(name)) return true;
   const check = checkRegistrationToken(ctx.mailbox, name, token);
   if (check === "ok") {

@@ -3,6 +3,7 @@ import type { Logger } from "../log.js";
 import type { Profile } from "./catalog.js";
 import { ToolMetrics } from "./metrics.js";
 import type { IdentityMode } from "./session.js";
+import { MailWatcher } from "./watch.js";
 
 /** What every session of one server process shares. */
 export interface ServerRuntime {
@@ -12,6 +13,7 @@ export interface ServerRuntime {
   profile: Profile;
   identityMode: IdentityMode;
   unreadNotice: boolean;
+  watcher: MailWatcher;
 }
 
 /** Settings of a server process, from flags and environment. */
@@ -30,5 +32,6 @@ export function createRuntime(mailbox: Mailbox, log: Logger, options: RuntimeOpt
     profile: options.profile ?? "full",
     identityMode: options.identityMode ?? "strict",
     unreadNotice: options.unreadNotice ?? true,
+    watcher: new MailWatcher(mailbox, log),
   };
 }

@@ -16,6 +16,7 @@ import {
   toolsForProfile,
 } from "./catalog.js";
 import { dispatchTool, type ToolOutcome } from "./dispatch.js";
+import { installResourceHandlers } from "./resource-handlers.js";
 import type { ServerRuntime } from "./runtime.js";
 import { SessionContext, type SessionOptions } from "./session.js";
 import type { ToolContext } from "./tool-spec.js";
@@ -39,7 +40,7 @@ export function createMcpSession(runtime: ServerRuntime, options: SessionOptions
   const server = new Server(
     { name: PACKAGE.name, version: PACKAGE.version },
     {
-      capabilities: { tools: { listChanged: false } },
+      capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false } },
       instructions:
         "Pigeonhole: mail for coding agents. Register (register_agent or macro_start_session), check your inbox, reserve files before editing, release them when done.",
     },
@@ -62,6 +63,7 @@ export function createMcpSession(runtime: ServerRuntime, options: SessionOptions
     return frame(await callTool(runtime, toolContext, name, args));
   });
 
+  installResourceHandlers(server, runtime, { ...toolContext, metrics: runtime.metrics });
   return { server, context };
 }
 
