@@ -23,8 +23,10 @@ export const AgentNameInput = z
 
 /** One name or a list of names; `Name@project` addresses an agent of another project. */
 export const NameList = z
-  .union([z.string(), z.array(z.string())])
+  .union([z.string(), z.array(z.string())], { error: "expected a name or a list of names" })
   .transform((v) => (typeof v === "string" ? (v.trim() === "" ? [] : [v]) : v))
+  // Checked after the union so that a list over the limit reads as TOO_LARGE, not as "invalid input".
+  .pipe(z.array(z.string().max(LIMITS.agentNameChars + 1 + LIMITS.humanKeyChars)).max(LIMITS.recipients))
   .describe("A name or a list of names; Name@project for another project");
 
 export const Importance = z.enum(["low", "normal", "high", "urgent"]);
