@@ -4,7 +4,7 @@ import { fail } from "../errors.js";
 import { LIMITS } from "../limits.js";
 import type { Mailbox } from "../mailbox.js";
 import { type Project, resolveProject } from "../projects.js";
-import { MessageId, NameList, ProjectKey, parseInput } from "../validate.js";
+import { AgentNameInput, MessageId, NameList, ProjectKey, parseInput } from "../validate.js";
 import { visibleMessage } from "./access.js";
 import { resolveRecipients } from "./recipients.js";
 import { deliver, deliveryResult, type SendMessageResult } from "./send.js";
@@ -13,7 +13,7 @@ import { type MessageView, recipientsFor } from "./shape.js";
 export const ReplyMessageInput = z.object({
   project_key: ProjectKey,
   message_id: MessageId,
-  sender_name: z.string().min(1),
+  sender_name: AgentNameInput,
   body_md: z.string(),
   to: NameList.optional().describe("Default: the original sender"),
   cc: NameList.default([]),

@@ -6,14 +6,23 @@ import { LIMITS } from "../limits.js";
 import type { Mailbox } from "../mailbox.js";
 import { type Project, resolveProject } from "../projects.js";
 import { addSeconds } from "../time.js";
-import { checkBytes, Importance, NameList, ProjectKey, parseInput, ThreadId, Topic } from "../validate.js";
+import {
+  AgentNameInput,
+  checkBytes,
+  Importance,
+  NameList,
+  ProjectKey,
+  parseInput,
+  ThreadId,
+  Topic,
+} from "../validate.js";
 import { insertAttachments, prepareAttachments } from "./attachments.js";
 import { type Delivery, resolveRecipients } from "./recipients.js";
 import { MESSAGE_COLUMNS, type MessageRow, type MessageView, shapeMessages } from "./shape.js";
 
 export const SendMessageInput = z.object({
   project_key: ProjectKey,
-  sender_name: z.string().min(1).describe("The sending agent"),
+  sender_name: AgentNameInput.describe("The sending agent"),
   to: NameList.default([]),
   subject: z
     .string()
