@@ -19,7 +19,22 @@ export {
   retireAgent,
   unretireAgent,
 } from "./agents.js";
+export {
+  type ContactEntry,
+  type ContactRequestResult,
+  ListContactsInput,
+  listContacts,
+  RequestContactInput,
+  RespondContactInput,
+  requestContact,
+  respondContact,
+  SetContactPolicyInput,
+  setContactPolicy,
+} from "./contacts/links.js";
+export { addAutoContactRule, CONTACT_POLICIES, RECENT_CONTACT_WINDOW_SECONDS } from "./contacts/policy.js";
 export { ERROR_CODES, type ErrorCode, fail, isPigeonholeError, PigeonholeError } from "./errors.js";
+export { type MailboxHealth, mailboxHealth } from "./health.js";
+export { checkRegistrationToken, type TokenCheck } from "./identity.js";
 export { AGENT_NAME_PATTERN, LIMITS, TOPIC_PATTERN } from "./limits.js";
 export { type ArchiveSink, Mailbox, type MailboxOptions, type MailboxPaths, resolveHome } from "./mailbox.js";
 export type { AttachmentView } from "./messages/attachments.js";
@@ -61,4 +76,15 @@ export {
   slugify,
 } from "./projects.js";
 export { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
+export type { ActionItem, Mention, Question, ThreadSummary } from "./summaries/digest.js";
+export { type LlmConfig, llmConfigFromEnv } from "./summaries/llm.js";
+export {
+  type MultiThreadSummaryResult,
+  type SummarizeOptions,
+  SummarizeThreadInput,
+  type SummaryAggregate,
+  summarizeThread,
+  type ThreadExample,
+  type ThreadSummaryResult,
+} from "./summaries/summarize.js";
 export { parseInput } from "./validate.js";
