@@ -15,6 +15,7 @@ import {
   type SendMessageInput,
   type SendMessageResult,
   sendMessage,
+  setContactPolicy,
 } from "../../engine/index.js";
 
 /** A clock tests move by hand, so expiry and "timestamps do not move" are checked without sleeping. */
@@ -73,6 +74,17 @@ export function world(names: readonly string[] = ["Alice", "Bob", "Carol", "Dave
     });
   }
   return { mb, home, clock, project, agents, key: project.slug };
+}
+
+/**
+ * Register `name` in a second project (`/srv/other`, slug `srv-other`) with contact policy `open`, so
+ * cross-project mail reaches it without a contact handshake (contacts have their own tests).
+ */
+export function foreignAgent(w: World, name: string): RegisteredAgent {
+  ensureProject(w.mb, { human_key: "/srv/other" });
+  const agent = registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name });
+  setContactPolicy(w.mb, { project_key: "srv-other", agent_name: name, policy: "open" });
+  return agent;
 }
 
 /** Send with defaults for the fields a test does not care about. */

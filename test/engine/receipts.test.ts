@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { acknowledgeMessage, ensureProject, markMessageRead, registerAgent } from "../../engine/index.js";
-import { expectFail, sendId, type World, world } from "./helpers.js";
+import { acknowledgeMessage, markMessageRead } from "../../engine/index.js";
+import { expectFail, foreignAgent, sendId, type World, world } from "./helpers.js";
 
 const read = (w: World, agent_name: string, message_id: number) =>
   markMessageRead(w.mb, { project_key: w.key, agent_name, message_id });
@@ -52,8 +52,7 @@ describe("mark_message_read", () => {
 
   test("a recipient in another project marks it from its own project", async () => {
     const w = world(["Alice"]);
-    ensureProject(w.mb, { human_key: "/srv/other" });
-    registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name: "Olga" });
+    foreignAgent(w, "Olga");
     const id = await sendId(w, { sender_name: "Alice", to: "Olga@srv-other" });
     expect(markMessageRead(w.mb, { project_key: "srv-other", agent_name: "Olga", message_id: id }).read).toBe(
       true,

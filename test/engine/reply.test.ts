@@ -1,15 +1,13 @@
 import { describe, expect, test } from "vitest";
 import {
-  ensureProject,
   fetchInbox,
   getThread,
   LIMITS,
   prefixSubject,
-  registerAgent,
   replyMessage,
   retireAgent,
 } from "../../engine/index.js";
-import { countRows, expectReject, send, sendId, type World, world } from "./helpers.js";
+import { countRows, expectReject, foreignAgent, send, sendId, type World, world } from "./helpers.js";
 
 function reply(
   w: World,
@@ -212,8 +210,7 @@ describe("reply_message: inheritance and recipients", () => {
 
   test("a recipient in another project replies to the sender across projects", async () => {
     const w = world(["Alice"]);
-    ensureProject(w.mb, { human_key: "/srv/other" });
-    registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name: "Olga" });
+    foreignAgent(w, "Olga");
     const id = await sendId(w, { sender_name: "Alice", to: "Olga@srv-other", subject: "Hi" });
     const r = await replyMessage(w.mb, {
       project_key: "srv-other",

@@ -1,13 +1,6 @@
 import { describe, expect, test } from "vitest";
-import {
-  ensureProject,
-  fetchInbox,
-  getMessage,
-  LIMITS,
-  registerAgent,
-  sendMessage,
-} from "../../engine/index.js";
-import { countRows, expectReject, send, sendId, world } from "./helpers.js";
+import { fetchInbox, getMessage, LIMITS, registerAgent, sendMessage } from "../../engine/index.js";
+import { countRows, expectReject, foreignAgent, send, sendId, world } from "./helpers.js";
 
 const PAYLOAD_FIELDS = [
   "id",
@@ -161,16 +154,14 @@ describe("send_message: addressing", () => {
 
   test("a plain name of another project's agent is NOT_FOUND with the Name@project hint", async () => {
     const w = world(["Alice"]);
-    ensureProject(w.mb, { human_key: "/srv/other" });
-    registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name: "Olga" });
+    foreignAgent(w, "Olga");
     const error = await expectReject(() => send(w, { sender_name: "Alice", to: "Olga" }), "NOT_FOUND");
     expect(error.message).toContain("Olga@srv-other");
   });
 
   test("the Name@project hint survives among several missing names", async () => {
     const w = world(["Alice"]);
-    ensureProject(w.mb, { human_key: "/srv/other" });
-    registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name: "Olga" });
+    foreignAgent(w, "Olga");
     const error = await expectReject(
       () => send(w, { sender_name: "Alice", to: ["Olga", "Zed"] }),
       "NOT_FOUND",
@@ -181,9 +172,8 @@ describe("send_message: addressing", () => {
 
   test("Name@project reaches another project by slug or human key; deliveries group by project", async () => {
     const w = world(["Alice", "Bob"]);
-    ensureProject(w.mb, { human_key: "/srv/other" });
-    registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name: "Olga" });
-    registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name: "Oscar" });
+    foreignAgent(w, "Olga");
+    foreignAgent(w, "Oscar");
     const result = await send(w, {
       sender_name: "Alice",
       to: ["Bob", "olga@srv-other"],
@@ -211,8 +201,7 @@ describe("send_message: addressing", () => {
   test("an unknown or foreign sender is NOT_FOUND", async () => {
     const w = world(["Alice", "Bob"]);
     await expectReject(() => send(w, { sender_name: "Zed", to: "Bob" }), "NOT_FOUND");
-    ensureProject(w.mb, { human_key: "/srv/other" });
-    registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name: "Olga" });
+    foreignAgent(w, "Olga");
     const error = await expectReject(() => send(w, { sender_name: "Olga", to: "Bob" }), "NOT_FOUND");
     expect(error.message).toContain("Olga@srv-other");
   });
@@ -257,8 +246,7 @@ describe("send_message: broadcast", () => {
 
   test("broadcast stays inside the project", async () => {
     const w = world(["Alice", "Bob"]);
-    ensureProject(w.mb, { human_key: "/srv/other" });
-    registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name: "Olga" });
+    foreignAgent(w, "Olga");
     const result = await send(w, { sender_name: "Alice", broadcast: true });
     expect(result.deliveries[0]!.payload.to).toEqual(["Bob"]);
     expect(fetchInbox(w.mb, { project_key: "srv-other", agent_name: "Olga" })).toHaveLength(0);
@@ -285,8 +273,7 @@ describe("send_message: broadcast", () => {
 
   test("broadcast with a cc outside the project adds that recipient", async () => {
     const w = world(["Alice", "Bob"]);
-    ensureProject(w.mb, { human_key: "/srv/other" });
-    registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name: "Olga" });
+    foreignAgent(w, "Olga");
     const result = await send(w, { sender_name: "Alice", broadcast: true, cc: "Olga@srv-other" });
     expect(result.count).toBe(2);
     expect(result.deliveries[1]!.payload.cc).toEqual(["Olga"]);

@@ -1,13 +1,6 @@
 import { describe, expect, test } from "vitest";
-import {
-  ensureProject,
-  fetchTopic,
-  getMessage,
-  getThread,
-  registerAgent,
-  replyMessage,
-} from "../../engine/index.js";
-import { expectFail, send, sendId, type World, world } from "./helpers.js";
+import { ensureProject, fetchTopic, getMessage, getThread, replyMessage } from "../../engine/index.js";
+import { expectFail, foreignAgent, send, sendId, type World, world } from "./helpers.js";
 
 const topic = (w: World, topic_name: string, extra: Partial<Parameters<typeof fetchTopic>[1]> = {}) =>
   fetchTopic(w.mb, { project_key: w.key, topic_name, ...extra });
@@ -47,9 +40,8 @@ describe("fetch_topic", () => {
 
   test("stays inside the project", async () => {
     const w = world(["Alice", "Bob"]);
-    ensureProject(w.mb, { human_key: "/srv/other" });
-    registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name: "Olga" });
-    registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name: "Oscar" });
+    foreignAgent(w, "Olga");
+    foreignAgent(w, "Oscar");
     await sendId(w, { sender_name: "Alice", to: "Bob", topic: "ci" });
     await send({ ...w, key: "srv-other" }, { sender_name: "Olga", to: "Oscar", topic: "ci" });
     expect(topic(w, "ci")).toHaveLength(1);
@@ -96,8 +88,7 @@ describe("getMessage", () => {
 
   test("the operator view (no agent) sees the project's messages, not another project's", async () => {
     const w = world(["Alice", "Bob"]);
-    ensureProject(w.mb, { human_key: "/srv/other" });
-    registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name: "Olga" });
+    foreignAgent(w, "Olga");
     const id = await sendId(w, { sender_name: "Alice", to: "Bob" });
     expect(getMessage(w.mb, { project_key: w.key, message_id: id }).id).toBe(id);
     expectFail(() => getMessage(w.mb, { project_key: "srv-other", message_id: id }), "NOT_FOUND");
@@ -105,8 +96,7 @@ describe("getMessage", () => {
 
   test("a cross-project recipient reads the message from its own project", async () => {
     const w = world(["Alice"]);
-    ensureProject(w.mb, { human_key: "/srv/other" });
-    registerAgent(w.mb, { project_key: "srv-other", program: "p", model: "m", name: "Olga" });
+    foreignAgent(w, "Olga");
     const id = await sendId(w, { sender_name: "Alice", to: "Olga@srv-other" });
     expect(getMessage(w.mb, { project_key: "srv-other", message_id: id, agent_name: "Olga" }).from).toBe(
       "Alice",
