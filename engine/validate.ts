@@ -58,11 +58,10 @@ export function isValidAgentName(name: string): boolean {
 
 /**
  * Parse `input` with `schema`, turning every validation problem into one INVALID_ARGUMENT (or TOO_LARGE
- * when every bad field is over a size limit) whose message names each bad field. A top-level `null`
- * counts as an omitted argument (clients of the Python server send `null` for optional parameters).
+ * when every bad field is over a size limit) whose message names each bad field.
  */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(withoutNulls(input ?? {}));
+  const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const where = issue.path.length ? issue.path.join(".") : "arguments";
@@ -76,11 +75,6 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   const onlySize = result.error.issues.every((i) => oversized.has(i.path.join(".")));
   const code = onlySize ? "TOO_LARGE" : "INVALID_ARGUMENT";
   return throwInvalid(code, problems);
-}
-
-function withoutNulls(input: unknown): unknown {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
-  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null));
 }
 
 function throwInvalid(code: "TOO_LARGE" | "INVALID_ARGUMENT", problems: string[]): never {

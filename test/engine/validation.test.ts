@@ -208,37 +208,6 @@ describe("validation: every operation", () => {
     expect(r.count).toBe(1);
   });
 
-  test("null counts as an omitted argument: optional ones take their default, required ones are missing", async () => {
-    const w = await fixture();
-    const r = await sendMessage(w.mb, {
-      project_key: w.key,
-      sender_name: "Alice",
-      to: "Bob",
-      subject: "s",
-      body_md: "b",
-      cc: null,
-      bcc: null,
-      thread_id: null,
-      topic: null,
-      ttl_seconds: null,
-      importance: null,
-      payload: null,
-    } as never);
-    expect(r.deliveries[0]!.payload).toMatchObject({
-      cc: [],
-      bcc: [],
-      thread_id: null,
-      importance: "normal",
-    });
-    const a = registerAgent(w.mb, { project_key: w.key, program: "p", model: "m", name: null } as never);
-    expect(a.name).toMatch(/^[A-Z][a-z]+[A-Z][a-z]+$/);
-    const error = await expectReject(
-      async () => sendMessage(w.mb, { ...OPERATIONS.sendMessage!.valid, subject: null } as never),
-      "INVALID_ARGUMENT",
-    );
-    expect(error.message).toContain("subject:");
-  });
-
   test("defaults are filled in by the schema", () => {
     const parsed = parseInput(SendMessageInput, {
       project_key: "p",
