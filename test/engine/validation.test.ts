@@ -323,6 +323,20 @@ describe("the canonical error shape", () => {
     expect(error.name).toBe("PigeonholeError");
   });
 
+  test("opening a mailbox while another connection holds the write lock past the timeout is BUSY", async () => {
+    const w = await fixture();
+    w.mb.db.exec("BEGIN IMMEDIATE");
+    try {
+      const error = await expectReject(
+        async () => openMailbox({ home: w.home, archive: false, busyTimeoutMs: 20 }),
+        "BUSY",
+      );
+      expect(error.message).toMatch(/retry/);
+    } finally {
+      w.mb.db.exec("ROLLBACK");
+    }
+  });
+
   test("isPigeonholeError also recognizes an error from a duplicated module instance", () => {
     const foreign = Object.assign(new Error("x"), { name: "PigeonholeError" });
     expect(isPigeonholeError(foreign)).toBe(true);
