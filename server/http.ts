@@ -7,6 +7,7 @@ import { fail, PigeonholeError } from "../engine/index.js";
 import { healthReport } from "./health.js";
 import type { ServerRuntime } from "./mcp/runtime.js";
 import { createMcpSession } from "./mcp/server.js";
+import { handleRest } from "./rest/handler.js";
 
 /** Where and what the HTTP server serves. */
 export interface HttpServerOptions {
@@ -102,6 +103,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return sendJson(res, 403, { error: "Host or Origin header names a non-local address" });
     }
     if (path === "/mcp") return handleMcp(req, res);
+    // The REST API (server/rest/). Identity is fixed until authentication supplies one per request.
+    if (path === "/v1" || path.startsWith("/v1/")) {
+      const agent = req.headers["x-agent-name"];
+      const defaultAgent = typeof agent === "string" && agent !== "" ? agent : undefined;
+      return handleRest(req, res, {
+        runtime: options.runtime,
+        identity: { role: "writer", principal: "http", ...(defaultAgent ? { defaultAgent } : {}) },
+      });
+    }
     if (path === "/health") {
       if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "use GET" });
       return sendJson(res, 200, healthReport(mailbox));
