@@ -61,4 +61,6 @@ export {
   slugify,
 } from "./projects.js";
 export { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
+export { type SearchHit, SearchMessagesInput, searchMessages } from "./search.js";
+export { SEARCH_SYNTAX_HELP, toFtsQuery } from "./search-query.js";
 export { parseInput } from "./validate.js";
