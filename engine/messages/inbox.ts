@@ -3,19 +3,23 @@ import { resolveAgent } from "../agents.js";
 import type { Mailbox } from "../mailbox.js";
 import { resolveProject } from "../projects.js";
 import { parseTimestamp } from "../time.js";
-import { FetchLimit, ProjectKey, parseInput, TimestampInput, Topic } from "../validate.js";
+import { AgentNameInput, FetchLimit, ProjectKey, parseInput, TimestampInput, Topic } from "../validate.js";
 import { MESSAGE_COLUMNS, type MessageRow, type MessageView, shapeMessages } from "./shape.js";
 import { LIVE_DELIVERY_SQL } from "./visibility.js";
 
 export const FetchInboxInput = z.object({
   project_key: ProjectKey,
-  agent_name: z.string().min(1),
+  agent_name: AgentNameInput,
   limit: FetchLimit(20),
   urgent_only: z.boolean().default(false).describe("Only high and urgent mail"),
   include_bodies: z.boolean().default(false),
   since_ts: TimestampInput.optional().describe("Only mail created after this ISO-8601 time"),
   topic: Topic.optional(),
   unread_only: z.boolean().default(false),
+  ack_pending_only: z
+    .boolean()
+    .default(false)
+    .describe("Only mail asking for an acknowledgement not yet given"),
 });
 export type FetchInboxInput = z.input<typeof FetchInboxInput>;
 
@@ -39,6 +43,7 @@ export function fetchInbox(mb: Mailbox, input: FetchInboxInput): InboxItem[] {
     args.since_ts !== undefined ? "AND m.created_ts > @since" : "",
     args.topic !== undefined ? "AND m.topic = @topic" : "",
     args.unread_only ? "AND r.read_ts IS NULL" : "",
+    args.ack_pending_only ? "AND m.ack_required = 1 AND r.ack_ts IS NULL" : "",
   ].join(" ");
   const rows = mb
     .statement<MessageRow & { kind: InboxItem["kind"]; read_ts: string | null; ack_ts: string | null }>(
@@ -63,7 +68,7 @@ export function fetchInbox(mb: Mailbox, input: FetchInboxInput): InboxItem[] {
   });
 }
 
-export const PeekInboxInput = z.object({ project_key: ProjectKey, agent_name: z.string().min(1) });
+export const PeekInboxInput = z.object({ project_key: ProjectKey, agent_name: AgentNameInput });
 export type PeekInboxInput = z.input<typeof PeekInboxInput>;
 
 export interface InboxCounts {

@@ -1,21 +1,34 @@
 import { z } from "zod";
 import { type AgentRow, assertActive, resolveAgent, touchAgent } from "../agents.js";
 import { enqueueArchiveJob } from "../archive/jobs.js";
+import { assertMayContact, type DeliveryPurpose } from "../contacts/policy.js";
 import { fail } from "../errors.js";
 import { LIMITS } from "../limits.js";
 import type { Mailbox } from "../mailbox.js";
 import { type Project, resolveProject } from "../projects.js";
 import { addSeconds } from "../time.js";
-import { checkBytes, Importance, NameList, ProjectKey, parseInput, ThreadId, Topic } from "../validate.js";
+import {
+  AgentNameInput,
+  checkBytes,
+  Importance,
+  NameList,
+  ProjectKey,
+  parseInput,
+  ThreadId,
+  Topic,
+} from "../validate.js";
 import { insertAttachments, prepareAttachments } from "./attachments.js";
 import { type Delivery, resolveRecipients } from "./recipients.js";
 import { MESSAGE_COLUMNS, type MessageRow, type MessageView, shapeMessages } from "./shape.js";
 
 export const SendMessageInput = z.object({
   project_key: ProjectKey,
-  sender_name: z.string().min(1).describe("The sending agent"),
+  sender_name: AgentNameInput.describe("The sending agent"),
   to: NameList.default([]),
-  subject: z.string().min(1, "subject must not be empty").max(LIMITS.subjectChars),
+  subject: z
+    .string()
+    .max(LIMITS.subjectChars)
+    .refine((s) => s.trim() !== "", "subject must not be empty or blank"),
   body_md: z.string().describe("Markdown body"),
   cc: NameList.default([]),
   bcc: NameList.default([]),
@@ -70,6 +83,8 @@ export interface NewMessage {
   payload: unknown;
   ttl_seconds: number | undefined;
   attachment_paths: readonly string[];
+  /** Ordinary mail (default) or a contact request's intro message; contact policies treat them differently. */
+  purpose?: DeliveryPurpose;
 }
 
 /**
@@ -135,6 +150,7 @@ export function deliveryResult(
  * sees it. Shared by send and reply so both obey the same rules.
  */
 export async function deliver(mb: Mailbox, m: NewMessage): Promise<MessageView & { body_md: string }> {
+  assertMayContact(mb, m.sender, m.deliveries, m.purpose);
   checkBytes(m.body_md, LIMITS.bodyBytes, "body_md");
   const payloadJson = serializePayload(m.payload);
   const attachments = await prepareAttachments(mb, m.project, m.attachment_paths);
@@ -143,8 +159,8 @@ export async function deliver(mb: Mailbox, m: NewMessage): Promise<MessageView &
     const info = mb
       .statement(
         `INSERT INTO messages (project_id, sender_id, thread_id, reply_to, topic, subject, body_md, importance,
-           ack_required, must_read, payload, expires_ts, created_ts)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           ack_required, must_read, payload, expires_ts, created_ts, purpose)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         m.project.id,
@@ -160,6 +176,7 @@ export async function deliver(mb: Mailbox, m: NewMessage): Promise<MessageView &
         payloadJson,
         m.ttl_seconds === undefined || m.must_read ? null : addSeconds(created, m.ttl_seconds),
         created,
+        m.purpose ?? "message",
       );
     const messageId = Number(info.lastInsertRowid);
     const insertRecipient = mb.statement(
@@ -191,11 +208,17 @@ export function loadMessageView(
 
 function serializePayload(payload: unknown): string | null {
   if (payload === undefined || payload === null) return null;
-  let json: string;
+  let json: string | undefined;
   try {
     json = JSON.stringify(payload);
   } catch {
-    throw fail.invalid("payload must be plain JSON (objects, arrays, strings, numbers, booleans, null)");
+    json = undefined;
+  }
+  // JSON.stringify throws for cycles and BigInt but returns undefined for functions and symbols.
+  if (json === undefined) {
+    throw fail.invalid("payload must be plain JSON (objects, arrays, strings, numbers, booleans, null)", {
+      field: "payload",
+    });
   }
   checkBytes(json, LIMITS.payloadBytes, "payload");
   return json;

@@ -65,6 +65,7 @@ beforeAll(async () => {
   await send("build", P, "Bob", "Carol", "Main is red", "The build is broken on main; fix the failing test.");
   await send("coffee", P, "Dave", "Carol", "Coffee", "Broken coffee machine on floor 3.");
   await send("otherProject", Q, "Zed", "Yan", "Deploy elsewhere", "deploy deploy staging");
+  engine.setContactPolicy(mb, { project_key: P, agent_name: "Alice", policy: "open" });
   await send(
     "crossProject",
     Q,
