@@ -140,6 +140,8 @@ export {
 } from "./reservations/reserve.js";
 export type { ReservationView, SkippedReservation } from "./reservations/rows.js";
 export { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
+export { type SearchHit, SearchMessagesInput, searchMessages } from "./search.js";
+export { SEARCH_SYNTAX_HELP, toFtsQuery } from "./search-query.js";
 export type { ActionItem, Mention, Question, ThreadSummary } from "./summaries/digest.js";
 export { type LlmConfig, llmConfigFromEnv } from "./summaries/llm.js";
 export {
