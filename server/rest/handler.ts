@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { fail, isPigeonholeError } from "../../engine/index.js";
+import { fail, isPigeonholeError, PigeonholeError } from "../../engine/index.js";
 import { findTool, inputJsonSchema } from "../mcp/catalog.js";
 import { dispatchTool } from "../mcp/dispatch.js";
 import type { ServerRuntime } from "../mcp/runtime.js";
@@ -34,8 +34,8 @@ export interface RestContext {
 }
 
 /**
- * Answer one request whose path is `/v1` or below it. Never throws for a bad request: every failure is
- * answered with its status and the canonical body `{error:{type, message, recoverable, data}}`.
+ * Answer one request whose path is `/v1` or below it. Never throws: every failure is answered with its
+ * status and the canonical body `{error:{type, message, recoverable, data}}`.
  */
 export async function handleRest(req: IncomingMessage, res: ServerResponse, ctx: RestContext): Promise<void> {
   try {
@@ -77,7 +77,13 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, ctx:
       return sendJson(res, error.status, error.error.toJSON(), error.headers);
     }
     if (isPigeonholeError(error)) return sendJson(res, STATUS_BY_CODE[error.code], error.toJSON());
-    throw error;
+    // Reading the request failed (the client hung up, ...): log it, answer if the socket still can.
+    ctx.runtime.log.error(
+      `REST ${req.method} ${req.url}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    if (res.headersSent) return void res.end();
+    const internal = new PigeonholeError("INTERNAL", "Internal error in the Pigeonhole server; see its log.");
+    return sendJson(res, 500, internal.toJSON());
   }
 }
 

@@ -389,6 +389,7 @@ describe("handleRest with a request identity", () => {
   let base: string;
   let dir: string;
   let readerToken: string;
+  let runtime: ReturnType<typeof createRuntime>;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "pigeonhole-rest-identity-"));
@@ -401,7 +402,7 @@ describe("handleRest with a request identity", () => {
       name: "Reader",
     }).registration_token;
     registerAgent(mb, { project_key: "/work/identity", program: "t", model: "m", name: "Writer" });
-    const runtime = createRuntime(mb, silentLogger());
+    runtime = createRuntime(mb, silentLogger());
     http = createServer((req, res) => {
       handleRest(req, res, {
         runtime,
@@ -437,6 +438,14 @@ describe("handleRest with a request identity", () => {
     const body = (await sendRes.json()) as { error: { type: string; message: string } };
     expect(body.error.type).toBe("PERMISSION_DENIED");
     expect(body.error.message).toMatch(/writer role/);
+
+    // Both went through the shared dispatcher: counted in the runtime's tool metrics.
+    const tools = runtime.metrics.report().tools;
+    expect(tools.find((t) => t.tool === "peek_inbox")).toMatchObject({ calls: 1, errors: {} });
+    expect(tools.find((t) => t.tool === "send_message")).toMatchObject({
+      calls: 1,
+      errors: { PERMISSION_DENIED: 1 },
+    });
   });
 
   it("applies the configured body cap", async () => {
