@@ -7,16 +7,28 @@ import { LIMITS } from "../limits.js";
 import type { Mailbox } from "../mailbox.js";
 import { type Project, resolveProject } from "../projects.js";
 import { addSeconds } from "../time.js";
-import { checkBytes, Importance, NameList, ProjectKey, parseInput, ThreadId, Topic } from "../validate.js";
+import {
+  AgentNameInput,
+  checkBytes,
+  Importance,
+  NameList,
+  ProjectKey,
+  parseInput,
+  ThreadId,
+  Topic,
+} from "../validate.js";
 import { insertAttachments, prepareAttachments } from "./attachments.js";
-import { type Delivery, resolveRecipients } from "./recipients.js";
+import { type Delivery, refreshDeliveries, resolveRecipients } from "./recipients.js";
 import { MESSAGE_COLUMNS, type MessageRow, type MessageView, shapeMessages } from "./shape.js";
 
 export const SendMessageInput = z.object({
   project_key: ProjectKey,
-  sender_name: z.string().min(1).describe("The sending agent"),
+  sender_name: AgentNameInput.describe("The sending agent"),
   to: NameList.default([]),
-  subject: z.string().min(1, "subject must not be empty").max(LIMITS.subjectChars),
+  subject: z
+    .string()
+    .max(LIMITS.subjectChars)
+    .refine((s) => s.trim() !== "", "subject must not be empty or blank"),
   body_md: z.string().describe("Markdown body"),
   cc: NameList.default([]),
   bcc: NameList.default([]),
@@ -138,11 +150,17 @@ export function deliveryResult(
  * sees it. Shared by send and reply so both obey the same rules.
  */
 export async function deliver(mb: Mailbox, m: NewMessage): Promise<MessageView & { body_md: string }> {
-  assertMayContact(mb, m.sender, m.deliveries, m.purpose);
   checkBytes(m.body_md, LIMITS.bodyBytes, "body_md");
   const payloadJson = serializePayload(m.payload);
+  // Refuse early when attachments would otherwise be stored for a send that cannot happen.
+  if (m.attachment_paths.length > 0) assertMayContact(mb, m.sender, m.deliveries, m.purpose);
   const attachments = await prepareAttachments(mb, m.project, m.attachment_paths);
   const id = mb.write(() => {
+    // Checked again inside the transaction: an agent retired, or a policy changed, a moment ago counts.
+    const { sender, deliveries } = refreshDeliveries(mb, m.sender, m.deliveries);
+    assertActive(sender, "sender");
+    for (const d of deliveries) assertActive(d.agent, "recipient");
+    assertMayContact(mb, sender, deliveries, m.purpose);
     const created = mb.now();
     const info = mb
       .statement(
@@ -168,9 +186,11 @@ export async function deliver(mb: Mailbox, m: NewMessage): Promise<MessageView &
       );
     const messageId = Number(info.lastInsertRowid);
     const insertRecipient = mb.statement(
-      "INSERT INTO message_recipients (message_id, agent_id, kind) VALUES (?, ?, ?)",
+      "INSERT INTO message_recipients (message_id, agent_id, kind, ordinal) VALUES (?, ?, ?, ?)",
     );
-    for (const d of m.deliveries) insertRecipient.run(messageId, d.agent.id, d.kind);
+    deliveries.forEach((d, ordinal) => {
+      insertRecipient.run(messageId, d.agent.id, d.kind, ordinal);
+    });
     insertAttachments(mb, messageId, attachments);
     touchAgent(mb, m.sender.id);
     enqueueArchiveJob(mb, "message", messageId);
@@ -196,11 +216,17 @@ export function loadMessageView(
 
 function serializePayload(payload: unknown): string | null {
   if (payload === undefined || payload === null) return null;
-  let json: string;
+  let json: string | undefined;
   try {
     json = JSON.stringify(payload);
   } catch {
-    throw fail.invalid("payload must be plain JSON (objects, arrays, strings, numbers, booleans, null)");
+    json = undefined;
+  }
+  // JSON.stringify throws for cycles and BigInt but returns undefined for functions and symbols.
+  if (json === undefined) {
+    throw fail.invalid("payload must be plain JSON (objects, arrays, strings, numbers, booleans, null)", {
+      field: "payload",
+    });
   }
   checkBytes(json, LIMITS.payloadBytes, "payload");
   return json;
