@@ -53,11 +53,28 @@ export const serveCommand: CliCommand = {
         "default agent for tools that omit agent_name/sender_name (stdio; HTTP clients send X-Agent-Name)",
       )
       .option("--no-unread-notice", "do not add the one-line unread-mail notice to tool results")
-      .option(
-        "--allow-host <name>",
-        "also accept this Host header (name or name:port; repeatable, comma-separated; adds to PIGEONHOLE_ALLOWED_HOSTS)",
-        (value: string, previous: string[]) => [...previous, value],
-        [] as string[],
+      .addOption(
+        new Option(
+          "--allow-host <name>",
+          "also answer requests whose Host is this name (name or name:port; repeatable, comma-separated; adds to PIGEONHOLE_ALLOWED_HOSTS)",
+        )
+          .argParser((value: string, previous: string[] = []) => [...previous, value])
+          .default([], "loopback names and the bind address"),
+      )
+      .addHelpText(
+        "after",
+        `
+HTTP security (environment; see the README's "HTTP security"):
+  PIGEONHOLE_TOKEN             shared bearer token (a writer); enables auth
+  PIGEONHOLE_JWT_SECRET        HS256 secret for JWTs (role claim reader|writer, absent = reader)
+  PIGEONHOLE_JWKS_URL          JWKS URL for asymmetric JWTs
+  PIGEONHOLE_JWT_ISSUER        required iss; PIGEONHOLE_JWT_AUDIENCE: required aud
+  PIGEONHOLE_ALLOWED_HOSTS     extra Host names; PIGEONHOLE_ALLOWED_ORIGINS: extra browser origins
+  PIGEONHOLE_MAX_BODY_BYTES    request body limit (default 4194304)
+  PIGEONHOLE_RATE_LIMIT        per-caller rate, e.g. 20/s (default 50/s; off disables)
+  PIGEONHOLE_RATE_BURST        per-caller burst (default 100)
+  PIGEONHOLE_LOG_FORMAT        text (default) or json
+A non-loopback --host is refused unless PIGEONHOLE_TOKEN or a JWT variable is set.`,
       );
     addHomeOption(cmd);
     cmd.action((options: ServeOptions) => serve(options));
