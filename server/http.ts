@@ -8,7 +8,7 @@ import { defaultHttpSecurity, type HttpSecurity } from "./http/config.js";
 import { applyCors } from "./http/cors.js";
 import { createHostCheck } from "./http/hosts.js";
 import { McpEndpoint } from "./http/mcp-endpoint.js";
-import { RateLimiter } from "./http/rate-limit.js";
+import { describeRateLimit, RateLimiter } from "./http/rate-limit.js";
 import { type HttpFailure, sendFailure, sendJson } from "./http/reply.js";
 import type { ServerRuntime } from "./mcp/runtime.js";
 
@@ -101,7 +101,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         return refuse({
           status: 429,
           type: "BUSY",
-          message: `Too many requests; retry in ${decision.retryAfterSeconds} s (limit ${security.rateLimit?.perSecond}/s, burst ${security.rateLimit?.burst}; PIGEONHOLE_RATE_LIMIT).`,
+          message: `Too many requests; retry in ${decision.retryAfterSeconds} s (limit ${describeRateLimit(limiter.limit)}; PIGEONHOLE_RATE_LIMIT).`,
           data: { status: 429, retry_after_seconds: decision.retryAfterSeconds },
           headers: { "retry-after": String(decision.retryAfterSeconds) },
         });

@@ -89,17 +89,17 @@ export function createAuthenticator(
     } catch {
       return unauthorized("The bearer credential is neither the server's token nor a well-formed JWT.");
     }
+    // With both configured, the header picks the key: an HMAC token can only ever meet the secret.
     const useSecret = secret !== undefined && (jwks === undefined || alg?.startsWith("HS") === true);
     let payload: JWTPayload;
     try {
-      payload = useSecret
-        ? (await jwtVerify(token, secret as Uint8Array, { ...claims, algorithms: ["HS256"] })).payload
-        : (
-            await jwtVerify(token, jwks as ReturnType<typeof createRemoteJWKSet>, {
-              ...claims,
-              algorithms: ASYMMETRIC_ALGS,
-            })
-          ).payload;
+      if (useSecret) {
+        payload = (await jwtVerify(token, secret, { ...claims, algorithms: ["HS256"] })).payload;
+      } else if (jwks !== undefined) {
+        payload = (await jwtVerify(token, jwks, { ...claims, algorithms: ASYMMETRIC_ALGS })).payload;
+      } else {
+        return unauthorized(`The JWT is not valid (algorithm ${alg ?? "none"} is not accepted). ${HOW_TO}`);
+      }
     } catch (error) {
       return jwtFailure(error, log);
     }

@@ -67,6 +67,12 @@ export function parseRateLimit(rate: string | undefined, burst: string | undefin
   return { perSecond, burst: n };
 }
 
+/** The limit as people write it: `20/s`, or `2/m` when under one per second; with its burst. */
+export function describeRateLimit(limit: RateLimit): string {
+  const rate = limit.perSecond >= 1 ? `${limit.perSecond}/s` : `${Math.round(limit.perSecond * 3600) / 60}/m`;
+  return `${rate}, burst ${limit.burst}`;
+}
+
 /** Per-key token buckets. `now` (milliseconds, monotonic) is injectable so tests need no clock. */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();

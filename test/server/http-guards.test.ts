@@ -186,7 +186,7 @@ describe("rate limit", () => {
       error: { message: string; data: { type: string; retry_after_seconds: number } };
     };
     expect(body.error.data).toMatchObject({ type: "BUSY", retry_after_seconds: Number(retryAfter) });
-    expect(body.error.message).toContain("PIGEONHOLE_RATE_LIMIT");
+    expect(body.error.message).toContain("2/m, burst 2; PIGEONHOLE_RATE_LIMIT");
 
     // Health is never limited; another principal has its own bucket and is served.
     expect((await fetch(`${limited.url}/health`)).status).toBe(200);

@@ -4,7 +4,7 @@ import { createAuthenticator } from "../../server/http/auth.js";
 import { assertBindAllowed } from "../../server/http/bind.js";
 import { httpSecurityFromEnv } from "../../server/http/config.js";
 import { createHostCheck, isLoopbackHost } from "../../server/http/hosts.js";
-import { parseRateLimit, RateLimiter } from "../../server/http/rate-limit.js";
+import { describeRateLimit, parseRateLimit, RateLimiter } from "../../server/http/rate-limit.js";
 import { logFormatFromEnv, silentLogger, stderrLogger } from "../../server/log.js";
 import { freePort } from "./cli-process.js";
 import { startJwksServer } from "./http-fixtures.js";
@@ -58,6 +58,13 @@ describe("parseRateLimit", () => {
     expect(parseRateLimit("36/h", undefined)).toEqual({ perSecond: 0.01, burst: 1 });
     expect(parseRateLimit("off", "3")).toBeUndefined();
     expect(parseRateLimit("0", undefined)).toBeUndefined();
+  });
+
+  it("describes a limit the way it is written", () => {
+    expect(describeRateLimit({ perSecond: 50, burst: 100 })).toBe("50/s, burst 100");
+    expect(describeRateLimit(parseRateLimit("2/m", "2") as { perSecond: number; burst: number })).toBe(
+      "2/m, burst 2",
+    );
   });
 
   it("refuses other forms with the accepted ones", () => {
