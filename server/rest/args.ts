@@ -1,23 +1,15 @@
-import type { IncomingMessage } from "node:http";
-import { fail, PigeonholeError } from "../../engine/index.js";
+import { fail } from "../../engine/index.js";
 import { inputJsonSchema } from "../mcp/catalog.js";
 import type { ToolSpec } from "../mcp/tool-spec.js";
-import { httpProblem } from "./status.js";
 
 /**
  * Turning an HTTP request into a tool's arguments: the query string (GET) coerced by the tool's own input
- * schema, or a JSON object body (POST). Both use the tool's parameter names and nothing else, so a
- * misspelt parameter is an error instead of a silently ignored one.
+ * schema, or the JSON object body (POST) the HTTP layer has already read and parsed. Both use the tool's
+ * parameter names and nothing else, so a misspelt parameter is an error instead of a silently ignored one.
  */
 
 /** Arguments every tool accepts besides its schema: the acting agent's registration token. */
 export const TOKEN_PARAMETERS: readonly string[] = ["sender_token", "agent_token"];
-
-/**
- * Default cap on a JSON request body (4 MiB): room for a message body at its 1 MiB limit even when JSON
- * escaping inflates it several times. Bigger requests are refused with 413 before they are buffered.
- */
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 type Kind = "list" | "number" | "boolean" | "string";
 
@@ -106,67 +98,12 @@ function coerceScalar(kind: Kind, value: string): unknown {
 
 /** A tool's arguments from a parsed JSON body: it must be an object using only the tool's parameter names. */
 export function bodyArgs(tool: ToolSpec, body: unknown): Record<string, unknown> {
+  if (body === undefined)
+    throw fail.invalid(`The request body is empty; send a JSON object of ${tool.name}'s parameters.`);
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw fail.invalid(`The request body must be a JSON object of ${tool.name}'s parameters.`);
   }
   const args = body as Record<string, unknown>;
   refuseUnknown(tool, Object.keys(args));
   return args;
-}
-
-/** True for `application/json` and `application/*+json`, with any parameters (`; charset=utf-8`). */
-export function isJsonMediaType(contentType: string | undefined): boolean {
-  const type = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-  return type === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(type);
-}
-
-/**
- * Read and parse a JSON request body of at most `maxBytes`. Refuses a non-JSON content type (415), a body
- * over the cap (413, without buffering the rest) and malformed JSON (400).
- */
-export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  if (!isJsonMediaType(req.headers["content-type"])) {
-    throw httpProblem(
-      415,
-      `The request body must be JSON: send Content-Type: application/json (got ${req.headers["content-type"] ?? "none"}).`,
-      { content_type: req.headers["content-type"] ?? null },
-    );
-  }
-  const text = (await readBody(req, maxBytes)).toString("utf8");
-  if (text.trim() === "") throw fail.invalid("The request body is empty; send a JSON object.");
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw fail.invalid(`Malformed JSON body: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const tooLarge = () =>
-    new PigeonholeError("TOO_LARGE", `The request body is over ${maxBytes} bytes; send a smaller message.`, {
-      limit: maxBytes,
-    });
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    req.resume();
-    return Promise.reject(tooLarge());
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        // Keep draining (and dropping) the rest, so the answer can still be written on this socket.
-        req.off("data", onData);
-        req.resume();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks)));
-    req.once("error", reject);
-  });
 }

@@ -17,6 +17,7 @@ let home: string;
 const tokens: Record<string, string> = {};
 const PROJECT = "/work/cli-alpha";
 const env = () => cliEnv({ PIGEONHOLE_ARCHIVE: "off" });
+const BEARER = "cli-client-bearer-7f3a9c";
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), "pigeonhole-cli-client-"));
@@ -314,7 +315,11 @@ describe("client commands against a running server (--url)", () => {
       }).registration_token;
     }
     await mb.close();
-    server = await startServe(["--home", remoteHome], env());
+    // Authentication on: every remote command must send PIGEONHOLE_TOKEN as its bearer token.
+    server = await startServe(
+      ["--home", remoteHome],
+      cliEnv({ PIGEONHOLE_ARCHIVE: "off", PIGEONHOLE_TOKEN: BEARER }),
+    );
   });
 
   afterAll(async () => {
@@ -323,7 +328,7 @@ describe("client commands against a running server (--url)", () => {
   });
 
   const remote = (args: string[], extra: Record<string, string> = {}) =>
-    runCli([...args, "--url", server.url], cliEnv({ PIGEONHOLE_ARCHIVE: "off", ...extra }));
+    runCli([...args, "--url", server.url], cliEnv({ PIGEONHOLE_TOKEN: BEARER, ...extra }));
 
   it("sends, lists, peeks and lists agents through the REST API with the agent's token", async () => {
     const sent = await remote(
@@ -366,6 +371,7 @@ describe("client commands against a running server (--url)", () => {
         tokens.Erin as string,
       ],
       "piped body",
+      cliEnv({ PIGEONHOLE_TOKEN: BEARER }),
     );
     expectOk(piped);
 
@@ -403,6 +409,11 @@ describe("client commands against a running server (--url)", () => {
   });
 
   it("reports the server's refusal as one line, with how to pass the token", async () => {
+    const noBearer = await remote(["agents", "--project", PROJECT], { PIGEONHOLE_TOKEN: "" });
+    expectOneLineError(noBearer, /Authorization: Bearer/);
+    const badBearer = await remote(["agents", "--project", PROJECT], { PIGEONHOLE_TOKEN: "not-the-token" });
+    expectOneLineError(badBearer, /Bearer/);
+
     const run = await remote(["peek", "--project", PROJECT, "--agent", "Frank"]);
     expectOneLineError(run, /not bound to Frank.*--agent-token TOKEN or PIGEONHOLE_AGENT_TOKEN/);
     const json = await remote(["peek", "--project", PROJECT, "--agent", "Frank", "--json"]);
@@ -414,7 +425,10 @@ describe("client commands against a running server (--url)", () => {
   });
 
   it("uses PIGEONHOLE_URL when no --url is given, and an explicit --home over it", async () => {
-    const viaEnv = await runCli(["agents", "--project", PROJECT], cliEnv({ PIGEONHOLE_URL: server.url }));
+    const viaEnv = await runCli(
+      ["agents", "--project", PROJECT],
+      cliEnv({ PIGEONHOLE_URL: server.url, PIGEONHOLE_TOKEN: BEARER }),
+    );
     expectOk(viaEnv);
     expect(viaEnv.stdout).toContain("Erin");
     const localWins = await runCli(
