@@ -101,7 +101,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (!decision.allowed) {
         return refuse({
           status: 429,
-          type: "BUSY",
+          type: "RATE_LIMITED",
           message: `Too many requests; retry in ${decision.retryAfterSeconds} s (limit ${describeRateLimit(limiter.limit)}; PIGEONHOLE_RATE_LIMIT).`,
           data: { status: 429, retry_after_seconds: decision.retryAfterSeconds },
           headers: { "retry-after": String(decision.retryAfterSeconds) },

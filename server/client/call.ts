@@ -139,11 +139,13 @@ function remoteFailure(status: number, parsed: unknown, text: string): Pigeonhol
 }
 
 function codeForStatus(status: number): ErrorCode {
-  if (status === 401 || status === 403) return "PERMISSION_DENIED";
+  if (status === 401) return "UNAUTHENTICATED";
+  if (status === 403) return "PERMISSION_DENIED";
   if (status === 404) return "NOT_FOUND";
   if (status === 409) return "CONFLICT";
   if (status === 413) return "TOO_LARGE";
-  if (status === 429 || status === 503) return "BUSY";
+  if (status === 429) return "RATE_LIMITED";
+  if (status === 503) return "BUSY";
   if (status >= 400 && status < 500) return "INVALID_ARGUMENT";
   return "INTERNAL";
 }

@@ -139,7 +139,7 @@ function unauthorized(message: string, invalidToken = true): { ok: false; failur
     ok: false,
     failure: {
       status: 401,
-      type: "PERMISSION_DENIED",
+      type: "UNAUTHENTICATED",
       message,
       data: { status: 401 },
       headers: { "www-authenticate": challenge },

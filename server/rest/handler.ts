@@ -82,7 +82,7 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, ctx:
 
 /**
  * One tool call with a fresh, stateless session carrying the caller's role and principal. `X-Agent-Name`
- * names the default agent, bound to the request as it is to an MCP session on `/mcp`.
+ * names the default agent, as on `/mcp`; it does not vouch for it, so acting as it still needs its token.
  */
 function runTool(req: IncomingMessage, ctx: RestContext, tool: ToolSpec, args: Record<string, unknown>) {
   const { runtime, identity } = ctx;

@@ -203,7 +203,7 @@ describe("auth matrix: credential x read tool / write tool", () => {
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer realm="pigeonhole"/);
       const body = (await res.json()) as { error: { message: string; data: { type: string } } };
       expect(body.error.message).toMatch(reason);
-      expect(body.error.data.type).toBe("PERMISSION_DENIED");
+      expect(body.error.data.type).toBe("UNAUTHENTICATED");
     },
   );
 

@@ -185,7 +185,7 @@ describe("rate limit", () => {
     const body = (await third.json()) as {
       error: { message: string; data: { type: string; retry_after_seconds: number } };
     };
-    expect(body.error.data).toMatchObject({ type: "BUSY", retry_after_seconds: Number(retryAfter) });
+    expect(body.error.data).toMatchObject({ type: "RATE_LIMITED", retry_after_seconds: Number(retryAfter) });
     expect(body.error.message).toContain("2/m, burst 2; PIGEONHOLE_RATE_LIMIT");
 
     // Health is never limited; another principal has its own bucket and is served.

@@ -74,7 +74,7 @@ describe("mounted routes", () => {
   it("never see a refused request, and refusals use the shared error shape", async () => {
     const writer = bearer(await hs256(SECRET, { sub: "w", role: "writer" }));
     const cases: Array<[RequestInit, number, string]> = [
-      [{ method: "GET" }, 401, "PERMISSION_DENIED"],
+      [{ method: "GET" }, 401, "UNAUTHENTICATED"],
       [
         { method: "POST", headers: { ...writer, "content-type": "application/json" }, body: "{oops" },
         400,

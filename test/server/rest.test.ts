@@ -225,8 +225,12 @@ describe("REST API: endpoints", () => {
     expect(bare.body).toHaveLength(unread.body.length);
   });
 
-  it("trusts X-Agent-Name as the default agent, as on /mcp", async () => {
-    const peek = await call("GET", `/v1/peek?project_key=${slug}`, { headers: { "x-agent-name": "Carol" } });
+  it("takes X-Agent-Name as the default agent, which still needs its token (it names, it does not vouch)", async () => {
+    const named = await call("GET", `/v1/peek?project_key=${slug}`, { headers: { "x-agent-name": "Carol" } });
+    expectError(named, 403, "PERMISSION_DENIED", /Carol/);
+    const peek = await call("GET", `/v1/peek?project_key=${slug}`, {
+      headers: { "x-agent-name": "Carol", ...as("Carol") },
+    });
     expect(peek.status).toBe(200);
     expect(peek.body).toMatchObject({ unread: expect.any(Number), verified_sender: true });
   });
@@ -427,11 +431,11 @@ describe("REST behind the HTTP server's authentication", () => {
   it("needs credentials (401), lets a reader read but not write (403), and a writer write", async () => {
     const anonymous = await fetch(`${http.url}/v1/agents?project_key=/work/identity`);
     expect(anonymous.status).toBe(401);
-    expect(((await anonymous.json()) as { error: { type: string } }).error.type).toBe("PERMISSION_DENIED");
+    expect(((await anonymous.json()) as { error: { type: string } }).error.type).toBe("UNAUTHENTICATED");
 
     const reader = bearer(await hs256(SECRET, { sub: "script", role: "reader" }));
     const peek = await fetch(`${http.url}/v1/peek?project_key=/work/identity`, {
-      headers: { ...reader, "x-agent-name": "Reader" },
+      headers: { ...reader, "x-agent-name": "Reader", "x-agent-token": readerToken },
     });
     expect(peek.status).toBe(200);
     expect(await peek.json()).toMatchObject({ unread: 0, verified_sender: true });
