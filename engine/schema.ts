@@ -47,7 +47,9 @@ export const MIGRATIONS: readonly string[] = [
     must_read INTEGER NOT NULL DEFAULT 0,
     payload TEXT,
     expires_ts TEXT,
-    created_ts TEXT NOT NULL
+    created_ts TEXT NOT NULL,
+    -- 'contact_request' marks the intro message of request_contact, which creates no relationship.
+    purpose TEXT NOT NULL DEFAULT 'message' CHECK (purpose IN ('message', 'contact_request'))
   );
   CREATE INDEX messages_by_sender ON messages(sender_id, id);
   CREATE INDEX messages_by_thread ON messages(project_id, thread_id, id) WHERE thread_id IS NOT NULL;

@@ -32,3 +32,8 @@ export function parseTimestamp(value: string, field: string): Timestamp {
 export function addSeconds(ts: Timestamp, seconds: number): Timestamp {
   return new Date(Date.parse(ts) + seconds * 1000).toISOString();
 }
+
+/** The earlier of two stored timestamps (the format sorts as text). */
+export function earlierOf(a: Timestamp, b: Timestamp): Timestamp {
+  return a <= b ? a : b;
+}

@@ -35,7 +35,12 @@ export const Topic = z
   .max(LIMITS.topicChars)
   .regex(TOPIC_PATTERN, "topic must start with a letter or digit and use only letters, digits, . _ / -");
 
-export const ThreadId = z.string().min(1).max(LIMITS.threadIdChars);
+/** A thread id. Commas are refused: summarize_thread reads a comma-separated list as several threads. */
+export const ThreadId = z
+  .string()
+  .min(1)
+  .max(LIMITS.threadIdChars)
+  .regex(/^[^,]+$/, "thread_id cannot contain commas (summarize_thread reads commas as a list of threads)");
 
 export const FetchLimit = (byDefault: number) =>
   z.number().int().min(1).max(LIMITS.fetchLimit).default(byDefault);

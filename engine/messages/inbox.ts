@@ -16,6 +16,10 @@ export const FetchInboxInput = z.object({
   since_ts: TimestampInput.optional().describe("Only mail created after this ISO-8601 time"),
   topic: Topic.optional(),
   unread_only: z.boolean().default(false),
+  ack_pending_only: z
+    .boolean()
+    .default(false)
+    .describe("Only mail asking for an acknowledgement not yet given"),
 });
 export type FetchInboxInput = z.input<typeof FetchInboxInput>;
 
@@ -39,6 +43,7 @@ export function fetchInbox(mb: Mailbox, input: FetchInboxInput): InboxItem[] {
     args.since_ts !== undefined ? "AND m.created_ts > @since" : "",
     args.topic !== undefined ? "AND m.topic = @topic" : "",
     args.unread_only ? "AND r.read_ts IS NULL" : "",
+    args.ack_pending_only ? "AND m.ack_required = 1 AND r.ack_ts IS NULL" : "",
   ].join(" ");
   const rows = mb
     .statement<MessageRow & { kind: InboxItem["kind"]; read_ts: string | null; ack_ts: string | null }>(

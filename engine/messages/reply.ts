@@ -19,7 +19,7 @@ export const ReplyMessageInput = z.object({
   cc: NameList.default([]),
   bcc: NameList.default([]),
   subject_prefix: z.string().max(32).default("Re:"),
-  attachment_paths: z.array(z.string().min(1)).default([]),
+  attachment_paths: z.array(z.string().min(1).max(LIMITS.attachmentPathChars)).default([]),
 });
 export type ReplyMessageInput = z.input<typeof ReplyMessageInput>;
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type AgentRow, assertActive, resolveAgent, touchAgent } from "../agents.js";
 import { enqueueArchiveJob } from "../archive/jobs.js";
+import { assertMayContact, type DeliveryPurpose } from "../contacts/policy.js";
 import { fail } from "../errors.js";
 import { LIMITS } from "../limits.js";
 import type { Mailbox } from "../mailbox.js";
@@ -20,7 +21,7 @@ export const SendMessageInput = z.object({
   cc: NameList.default([]),
   bcc: NameList.default([]),
   attachment_paths: z
-    .array(z.string().min(1))
+    .array(z.string().min(1).max(LIMITS.attachmentPathChars))
     .default([])
     .describe("Files to attach (inside the project directory)"),
   importance: Importance.default("normal"),
@@ -70,6 +71,8 @@ export interface NewMessage {
   payload: unknown;
   ttl_seconds: number | undefined;
   attachment_paths: readonly string[];
+  /** Ordinary mail (default) or a contact request's intro message; contact policies treat them differently. */
+  purpose?: DeliveryPurpose;
 }
 
 /**
@@ -135,6 +138,7 @@ export function deliveryResult(
  * sees it. Shared by send and reply so both obey the same rules.
  */
 export async function deliver(mb: Mailbox, m: NewMessage): Promise<MessageView & { body_md: string }> {
+  assertMayContact(mb, m.sender, m.deliveries, m.purpose);
   checkBytes(m.body_md, LIMITS.bodyBytes, "body_md");
   const payloadJson = serializePayload(m.payload);
   const attachments = await prepareAttachments(mb, m.project, m.attachment_paths);
@@ -143,8 +147,8 @@ export async function deliver(mb: Mailbox, m: NewMessage): Promise<MessageView &
     const info = mb
       .statement(
         `INSERT INTO messages (project_id, sender_id, thread_id, reply_to, topic, subject, body_md, importance,
-           ack_required, must_read, payload, expires_ts, created_ts)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           ack_required, must_read, payload, expires_ts, created_ts, purpose)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         m.project.id,
@@ -160,6 +164,7 @@ export async function deliver(mb: Mailbox, m: NewMessage): Promise<MessageView &
         payloadJson,
         m.ttl_seconds === undefined || m.must_read ? null : addSeconds(created, m.ttl_seconds),
         created,
+        m.purpose ?? "message",
       );
     const messageId = Number(info.lastInsertRowid);
     const insertRecipient = mb.statement(
