@@ -97,10 +97,13 @@ function parseStart(value: string): string {
 function describe(s: SeedSummary): string {
   const rows: [string, string][] = [
     ["projects", format(s.projects)],
-    ["agents", `${format(s.agents)} (${format(s.retired_agents)} retired)`],
+    [
+      "agents",
+      `${format(s.agents)} (${format(s.retired_agents)} retired, ${format(s.open_policy_agents)} with an open contact policy)`,
+    ],
     [
       "messages",
-      `${format(s.messages)} in ${format(s.threads)} threads (${format(s.replies)} replies, ${format(s.cross_project_messages)} cross-project)`,
+      `${format(s.messages)} in ${format(s.threads)} threads (${format(s.replies)} replies, ${format(s.cross_project_messages)} cross-project threads, ${format(s.contact_requests)} contact requests)`,
     ],
     [
       "recipients",
