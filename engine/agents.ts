@@ -7,7 +7,7 @@ import type { Mailbox } from "./mailbox.js";
 import { LIVE_DELIVERY_SQL } from "./messages/visibility.js";
 import { generateUniqueAgentName } from "./names.js";
 import { type Project, resolveProject } from "./projects.js";
-import { ProjectKey, parseInput } from "./validate.js";
+import { AgentNameInput, ProjectKey, parseInput } from "./validate.js";
 
 /** An agent as stored. `registration_token` is a secret: only `register_agent`/`create_agent_identity` return it. */
 export interface AgentRow {
@@ -57,7 +57,7 @@ export const CreateAgentIdentityInput = z.object({
 });
 export type CreateAgentIdentityInput = z.input<typeof CreateAgentIdentityInput>;
 
-export const AgentRefInput = z.object({ project_key: ProjectKey, agent_name: z.string().min(1) });
+export const AgentRefInput = z.object({ project_key: ProjectKey, agent_name: AgentNameInput });
 export type AgentRefInput = z.input<typeof AgentRefInput>;
 
 export const ListAgentsInput = z.object({ project_key: ProjectKey, active_only: z.boolean().default(false) });

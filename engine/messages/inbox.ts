@@ -3,13 +3,13 @@ import { resolveAgent } from "../agents.js";
 import type { Mailbox } from "../mailbox.js";
 import { resolveProject } from "../projects.js";
 import { parseTimestamp } from "../time.js";
-import { FetchLimit, ProjectKey, parseInput, TimestampInput, Topic } from "../validate.js";
+import { AgentNameInput, FetchLimit, ProjectKey, parseInput, TimestampInput, Topic } from "../validate.js";
 import { MESSAGE_COLUMNS, type MessageRow, type MessageView, shapeMessages } from "./shape.js";
 import { LIVE_DELIVERY_SQL } from "./visibility.js";
 
 export const FetchInboxInput = z.object({
   project_key: ProjectKey,
-  agent_name: z.string().min(1),
+  agent_name: AgentNameInput,
   limit: FetchLimit(20),
   urgent_only: z.boolean().default(false).describe("Only high and urgent mail"),
   include_bodies: z.boolean().default(false),
@@ -68,7 +68,7 @@ export function fetchInbox(mb: Mailbox, input: FetchInboxInput): InboxItem[] {
   });
 }
 
-export const PeekInboxInput = z.object({ project_key: ProjectKey, agent_name: z.string().min(1) });
+export const PeekInboxInput = z.object({ project_key: ProjectKey, agent_name: AgentNameInput });
 export type PeekInboxInput = z.input<typeof PeekInboxInput>;
 
 export interface InboxCounts {

@@ -3,12 +3,12 @@ import { resolveAgent } from "../agents.js";
 import type { Mailbox } from "../mailbox.js";
 import { resolveProject } from "../projects.js";
 import { parseTimestamp } from "../time.js";
-import { FetchLimit, ProjectKey, parseInput, TimestampInput } from "../validate.js";
+import { AgentNameInput, FetchLimit, ProjectKey, parseInput, TimestampInput } from "../validate.js";
 import { MESSAGE_COLUMNS, type MessageRow, type MessageView, recipientsFor, shapeMessages } from "./shape.js";
 
 export const FetchOutboxInput = z.object({
   project_key: ProjectKey,
-  agent_name: z.string().min(1),
+  agent_name: AgentNameInput,
   limit: FetchLimit(20),
   include_bodies: z.boolean().default(false),
   since_ts: TimestampInput.optional(),

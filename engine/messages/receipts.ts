@@ -4,11 +4,11 @@ import { enqueueArchiveJob } from "../archive/jobs.js";
 import { fail } from "../errors.js";
 import type { Mailbox } from "../mailbox.js";
 import { resolveProject } from "../projects.js";
-import { MessageId, ProjectKey, parseInput } from "../validate.js";
+import { AgentNameInput, MessageId, ProjectKey, parseInput } from "../validate.js";
 
 export const ReceiptInput = z.object({
   project_key: ProjectKey,
-  agent_name: z.string().min(1),
+  agent_name: AgentNameInput,
   message_id: MessageId,
 });
 export type ReceiptInput = z.input<typeof ReceiptInput>;

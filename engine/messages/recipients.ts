@@ -1,5 +1,5 @@
 import { type AgentRow, assertActive, resolveAgent } from "../agents.js";
-import { fail } from "../errors.js";
+import { fail, isPigeonholeError, type PigeonholeError } from "../errors.js";
 import { LIMITS } from "../limits.js";
 import type { Mailbox } from "../mailbox.js";
 import { type Project, resolveProject } from "../projects.js";
@@ -26,8 +26,8 @@ export function resolveRecipients(
   lists: Record<RecipientKind, readonly string[]>,
 ): Delivery[] {
   const byAgent = new Map<number, Delivery>();
-  const missing: string[] = [];
-  let firstMissingError: unknown;
+  const missing: PigeonholeError[] = [];
+  const addresses: string[] = [];
   for (const kind of ["to", "cc", "bcc"] as const) {
     for (const raw of lists[kind]) {
       const address = raw.trim();
@@ -36,19 +36,25 @@ export function resolveRecipients(
       try {
         delivery = resolveAddress(mb, project, address, kind);
       } catch (error) {
-        missing.push(address);
-        firstMissingError ??= error;
+        if (!isPigeonholeError(error) || error.code !== "NOT_FOUND") throw error;
+        missing.push(error);
+        addresses.push(address);
         continue;
       }
       const seen = byAgent.get(delivery.agent.id);
       if (!seen || PRECEDENCE[kind] < PRECEDENCE[seen.kind]) byAgent.set(delivery.agent.id, delivery);
     }
   }
-  if (missing.length === 1) throw firstMissingError;
+  if (missing.length === 1) {
+    const only = missing[0] as PigeonholeError;
+    throw fail.notFound(only.message, { ...only.data, missing: addresses });
+  }
   if (missing.length > 1) {
+    // Keep the per-name hints that say where an agent really lives (Name@project); drop the rest.
+    const hints = missing.filter((e) => e.data.found_in !== undefined).map((e) => e.message);
     throw fail.notFound(
-      `Unknown recipients: ${missing.join(", ")}. Check the names with list_agents; use Name@project for another project.`,
-      { missing },
+      `Unknown recipients: ${addresses.join(", ")}. ${hints.length ? `${hints.join(" ")} ` : ""}Check the names with list_agents; use Name@project for another project.`,
+      { missing: addresses },
     );
   }
   const deliveries = [...byAgent.values()];
@@ -67,6 +73,12 @@ export function resolveRecipients(
 function resolveAddress(mb: Mailbox, project: Project, address: string, kind: RecipientKind): Delivery {
   const at = address.indexOf("@");
   if (at === -1) return { agent: resolveAgent(mb, project, address), kind, project };
-  const target = resolveProject(mb, address.slice(at + 1));
+  let target: Project;
+  try {
+    target = resolveProject(mb, address.slice(at + 1));
+  } catch (error) {
+    if (!isPigeonholeError(error)) throw error;
+    throw fail.notFound(`Recipient ${address}: ${error.message}`, error.data);
+  }
   return { agent: resolveAgent(mb, target, address.slice(0, at)), kind, project: target };
 }

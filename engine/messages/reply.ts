@@ -3,8 +3,8 @@ import { assertActive, resolveAgent } from "../agents.js";
 import { fail } from "../errors.js";
 import { LIMITS } from "../limits.js";
 import type { Mailbox } from "../mailbox.js";
-import { resolveProject } from "../projects.js";
-import { MessageId, NameList, ProjectKey, parseInput } from "../validate.js";
+import { type Project, resolveProject } from "../projects.js";
+import { AgentNameInput, MessageId, NameList, ProjectKey, parseInput } from "../validate.js";
 import { visibleMessage } from "./access.js";
 import { resolveRecipients } from "./recipients.js";
 import { deliver, deliveryResult, type SendMessageResult } from "./send.js";
@@ -13,7 +13,7 @@ import { type MessageView, recipientsFor } from "./shape.js";
 export const ReplyMessageInput = z.object({
   project_key: ProjectKey,
   message_id: MessageId,
-  sender_name: z.string().min(1),
+  sender_name: AgentNameInput,
   body_md: z.string(),
   to: NameList.optional().describe("Default: the original sender"),
   cc: NameList.default([]),
@@ -36,10 +36,22 @@ export function prefixSubject(subject: string, prefix: string): string {
   return `${p} ${subject}`;
 }
 
+/** How an agent is addressed from `project`: its name, or `Name@slug` when it lives in another project. */
+function addressOf(mb: Mailbox, project: Project, agentId: number): string {
+  const row = mb
+    .statement<{ name: string; project_id: number; slug: string }>(
+      "SELECT a.name, a.project_id, p.slug FROM agents a JOIN projects p ON p.id = a.project_id WHERE a.id = ?",
+    )
+    .get(agentId);
+  if (!row) throw fail.notFound(`Agent ${agentId} not found.`, { agent_id: agentId });
+  return row.project_id === project.id ? row.name : `${row.name}@${row.slug}`;
+}
+
 /**
  * Reply within the original's thread (its `thread_id`, else its id), inheriting importance,
  * ack_required and topic. `to` defaults to the original sender (or, when the original sender replies, to
- * the original `to`). Only someone who sent or received the original may reply to it.
+ * the original `to`), as `Name@project` when that agent lives in another project. Only someone who sent
+ * or received the original may reply to it.
  */
 export async function replyMessage(mb: Mailbox, input: ReplyMessageInput): Promise<ReplyMessageResult> {
   const args = parseInput(ReplyMessageInput, input);
@@ -51,8 +63,9 @@ export async function replyMessage(mb: Mailbox, input: ReplyMessageInput): Promi
   if (to === undefined) {
     const originalTo = (recipientsFor(mb, [original.id]).get(original.id) ?? [])
       .filter((r) => r.kind === "to")
-      .map((r) => r.name);
-    to = original.sender_id === sender.id ? originalTo : [original.sender_name];
+      .map((r) => r.agent_id);
+    const defaults = original.sender_id === sender.id ? originalTo : [original.sender_id];
+    to = defaults.map((agentId) => addressOf(mb, project, agentId));
   }
   const subject = prefixSubject(original.subject, args.subject_prefix);
   if (subject.length > LIMITS.subjectChars) {

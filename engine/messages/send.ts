@@ -7,16 +7,28 @@ import { LIMITS } from "../limits.js";
 import type { Mailbox } from "../mailbox.js";
 import { type Project, resolveProject } from "../projects.js";
 import { addSeconds } from "../time.js";
-import { checkBytes, Importance, NameList, ProjectKey, parseInput, ThreadId, Topic } from "../validate.js";
+import {
+  AgentNameInput,
+  checkBytes,
+  Importance,
+  NameList,
+  ProjectKey,
+  parseInput,
+  ThreadId,
+  Topic,
+} from "../validate.js";
 import { insertAttachments, prepareAttachments } from "./attachments.js";
 import { type Delivery, resolveRecipients } from "./recipients.js";
 import { MESSAGE_COLUMNS, type MessageRow, type MessageView, shapeMessages } from "./shape.js";
 
 export const SendMessageInput = z.object({
   project_key: ProjectKey,
-  sender_name: z.string().min(1).describe("The sending agent"),
+  sender_name: AgentNameInput.describe("The sending agent"),
   to: NameList.default([]),
-  subject: z.string().min(1, "subject must not be empty").max(LIMITS.subjectChars),
+  subject: z
+    .string()
+    .max(LIMITS.subjectChars)
+    .refine((s) => s.trim() !== "", "subject must not be empty or blank"),
   body_md: z.string().describe("Markdown body"),
   cc: NameList.default([]),
   bcc: NameList.default([]),
@@ -196,11 +208,17 @@ export function loadMessageView(
 
 function serializePayload(payload: unknown): string | null {
   if (payload === undefined || payload === null) return null;
-  let json: string;
+  let json: string | undefined;
   try {
     json = JSON.stringify(payload);
   } catch {
-    throw fail.invalid("payload must be plain JSON (objects, arrays, strings, numbers, booleans, null)");
+    json = undefined;
+  }
+  // JSON.stringify throws for cycles and BigInt but returns undefined for functions and symbols.
+  if (json === undefined) {
+    throw fail.invalid("payload must be plain JSON (objects, arrays, strings, numbers, booleans, null)", {
+      field: "payload",
+    });
   }
   checkBytes(json, LIMITS.payloadBytes, "payload");
   return json;

@@ -4,6 +4,7 @@ import type { Mailbox } from "../mailbox.js";
 import { resolveProject } from "../projects.js";
 import { parseTimestamp } from "../time.js";
 import {
+  AgentNameInput,
   FetchLimit,
   MessageId,
   ProjectKey,
@@ -16,7 +17,7 @@ import { VISIBLE_TO_VIEWER_SQL, visibleMessage } from "./access.js";
 import { MESSAGE_COLUMNS, type MessageRow, type MessageView, shapeMessages } from "./shape.js";
 import { resolveViewer } from "./viewer.js";
 
-const ViewerName = z.string().min(1).optional().describe("See only what this agent sent or received");
+const ViewerName = AgentNameInput.optional().describe("See only what this agent sent or received");
 
 export const FetchTopicInput = z.object({
   project_key: ProjectKey,
