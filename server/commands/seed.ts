@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { DEFAULT_SEED, MAX_SEED_MESSAGES, type SeedSummary, seedMailbox } from "../../fixtures/seed.js";
+import type { CliCommand } from "./command.js";
+import { integerIn } from "./options.js";
 
 /**
  * `pigeonhole seed --home DIR --messages N [--seed S] [--archive] [--no-attachments] [--json]`: build a
@@ -35,7 +37,7 @@ export function defineSeedCommand(cmd: Command, io: SeedCommandIo = process): Co
     .requiredOption(
       "--messages <n>",
       `how many messages to send (1 to ${MAX_SEED_MESSAGES.toLocaleString("en-US")})`,
-      parseMessageCount,
+      integerIn(1, MAX_SEED_MESSAGES),
     )
     .option("--seed <seed>", "any text; the same seed and count give the same mailbox", DEFAULT_SEED)
     .option("--archive", "also write the Git archive (much slower for large mailboxes)", false)
@@ -67,24 +69,14 @@ export function buildSeedCommand(io?: SeedCommandIo): Command {
   return defineSeedCommand(new Command("seed").description(SUMMARY), io);
 }
 
-/** The entry for the CLI's command list: `{ name, summary, define }`. */
-export const seedCommand = {
+/** `pigeonhole seed`, as listed in COMMANDS. */
+export const seedCommand: CliCommand = {
   name: "seed",
   summary: SUMMARY,
-  define: (cmd: Command): void => {
+  define(cmd) {
     defineSeedCommand(cmd);
   },
 };
-
-function parseMessageCount(value: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > MAX_SEED_MESSAGES) {
-    throw new InvalidArgumentError(
-      `expected a whole number from 1 to ${MAX_SEED_MESSAGES.toLocaleString("en-US")}.`,
-    );
-  }
-  return n;
-}
 
 function parseStart(value: string): string {
   const ms = Date.parse(value);

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CommanderError } from "commander";
-import { afterAll, expect, test } from "vitest";
+import { afterAll, afterEach, expect, test } from "vitest";
 import { buildSeedCommand } from "../../../server/commands/seed.js";
+import { killAll, runCli } from "../cli-process.js";
 
 const dirs: string[] = [];
 function tempHome(): string {
@@ -14,6 +15,7 @@ function tempHome(): string {
 afterAll(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+afterEach(killAll);
 
 /** Run `seed` with `args` the way the CLI would, capturing everything it prints. */
 async function run(args: string[]) {
@@ -41,7 +43,7 @@ test("--messages must be a whole number from 1 to 10,000,000, with a one-line er
     expect((error as CommanderError).code).toBe("commander.invalidArgument");
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toContain("--messages");
-    expect(stderr).toContain("expected a whole number from 1 to 10,000,000");
+    expect(stderr).toContain("expected a whole number from 1 to 10000000");
     expect(stdout).toBe("");
   }
 });
@@ -88,4 +90,20 @@ test("seeding into a mailbox that already has projects is refused", async () => 
   expect((await run(["--home", home, "--messages", "5"])).error).toBeUndefined();
   const again = await run(["--home", home, "--messages", "5"]);
   expect(again.error).toMatchObject({ code: "CONFLICT" });
+});
+
+test("the built CLI runs `pigeonhole seed`: one-line errors with a non-zero exit, JSON on success", async () => {
+  const bad = await runCli(["seed", "--home", tempHome(), "--messages", "0"]);
+  expect(bad.code).not.toBe(0);
+  expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+  expect(bad.stderr).toMatch(/^error: .*--messages/);
+
+  const home = tempHome();
+  const ok = await runCli(["seed", "--home", home, "--messages", "25", "--seed", "spawned", "--json"]);
+  expect(ok.code).toBe(0);
+  expect(JSON.parse(ok.stdout)).toMatchObject({ home, messages: 25, seed: "spawned" });
+
+  const again = await runCli(["seed", "--home", home, "--messages", "25"]);
+  expect(again.code).toBe(1);
+  expect(again.stderr).toMatch(/^error: The mailbox in .* already holds projects/);
 });
