@@ -52,7 +52,7 @@ export const MIGRATIONS: readonly string[] = [
     purpose TEXT NOT NULL DEFAULT 'message' CHECK (purpose IN ('message', 'contact_request'))
   );
   CREATE INDEX messages_by_sender ON messages(sender_id, id);
-  CREATE INDEX messages_by_thread ON messages(project_id, thread_id, id) WHERE thread_id IS NOT NULL;
+  CREATE INDEX messages_by_thread ON messages(thread_id, id) WHERE thread_id IS NOT NULL;
   CREATE INDEX messages_by_topic ON messages(project_id, topic, id) WHERE topic IS NOT NULL;
 
   CREATE TABLE message_recipients (
@@ -61,6 +61,8 @@ export const MIGRATIONS: readonly string[] = [
     kind TEXT NOT NULL CHECK (kind IN ('to', 'cc', 'bcc')),
     read_ts TEXT,
     ack_ts TEXT,
+    -- Position in the sender's to/cc/bcc lists, so recipients read back in the order they were given.
+    ordinal INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (message_id, agent_id)
   ) WITHOUT ROWID;
   CREATE INDEX recipients_by_agent ON message_recipients(agent_id, message_id);
@@ -79,7 +81,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX attachments_by_sha ON message_attachments(sha256);
 
   CREATE VIRTUAL TABLE messages_fts USING fts5(
-    subject, body_md, content='messages', content_rowid='id', tokenize='porter unicode61'
+    subject, body_md, content='messages', content_rowid='id', tokenize='porter unicode61', prefix='2 3'
   );
   CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
     INSERT INTO messages_fts(rowid, subject, body_md) VALUES (new.id, new.subject, new.body_md);

@@ -86,10 +86,10 @@ function allowance(mb: Mailbox, sender: AgentRow, recipient: AgentRow, purpose: 
   if (policy === "block_all") return null;
   if (policy === "open") return "open";
   if (purpose === "contact_request") return "contact request";
+  if (policy === "auto" && sender.project_id === recipient.project_id) return "same project";
   if (hasApprovedLink(mb, sender, recipient)) return "approved contact";
   if (policy === "contacts_only")
     return recipientWroteFirst(mb, sender, recipient) ? "recipient wrote first" : null;
-  if (sender.project_id === recipient.project_id) return "same project";
   if (inThreadTogether(mb, sender, recipient)) return "thread together";
   if (recentlyInContact(mb, sender, recipient)) return "recent contact";
   if (holdOverlappingReservations(mb, sender, recipient)) return "overlapping reservations";

@@ -82,3 +82,23 @@ function resolveAddress(mb: Mailbox, project: Project, address: string, kind: Re
   }
   return { agent: resolveAgent(mb, target, address.slice(0, at)), kind, project: target };
 }
+
+/**
+ * The same sender and deliveries with their agent rows read again (one query), for checks that must
+ * see the state inside the write transaction.
+ */
+export function refreshDeliveries(
+  mb: Mailbox,
+  sender: AgentRow,
+  deliveries: readonly Delivery[],
+): { sender: AgentRow; deliveries: Delivery[] } {
+  const ids = [sender.id, ...deliveries.map((d) => d.agent.id)];
+  const rows = mb
+    .statement<AgentRow>("SELECT * FROM agents WHERE id IN (SELECT value FROM json_each(?))")
+    .all(JSON.stringify(ids));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return {
+    sender: byId.get(sender.id) ?? sender,
+    deliveries: deliveries.map((d) => ({ ...d, agent: byId.get(d.agent.id) ?? d.agent })),
+  };
+}

@@ -18,7 +18,7 @@ import {
   Topic,
 } from "../validate.js";
 import { insertAttachments, prepareAttachments } from "./attachments.js";
-import { type Delivery, resolveRecipients } from "./recipients.js";
+import { type Delivery, refreshDeliveries, resolveRecipients } from "./recipients.js";
 import { MESSAGE_COLUMNS, type MessageRow, type MessageView, shapeMessages } from "./shape.js";
 
 export const SendMessageInput = z.object({
@@ -150,11 +150,17 @@ export function deliveryResult(
  * sees it. Shared by send and reply so both obey the same rules.
  */
 export async function deliver(mb: Mailbox, m: NewMessage): Promise<MessageView & { body_md: string }> {
-  assertMayContact(mb, m.sender, m.deliveries, m.purpose);
   checkBytes(m.body_md, LIMITS.bodyBytes, "body_md");
   const payloadJson = serializePayload(m.payload);
+  // Refuse early when attachments would otherwise be stored for a send that cannot happen.
+  if (m.attachment_paths.length > 0) assertMayContact(mb, m.sender, m.deliveries, m.purpose);
   const attachments = await prepareAttachments(mb, m.project, m.attachment_paths);
   const id = mb.write(() => {
+    // Checked again inside the transaction: an agent retired, or a policy changed, a moment ago counts.
+    const { sender, deliveries } = refreshDeliveries(mb, m.sender, m.deliveries);
+    assertActive(sender, "sender");
+    for (const d of deliveries) assertActive(d.agent, "recipient");
+    assertMayContact(mb, sender, deliveries, m.purpose);
     const created = mb.now();
     const info = mb
       .statement(
@@ -180,9 +186,11 @@ export async function deliver(mb: Mailbox, m: NewMessage): Promise<MessageView &
       );
     const messageId = Number(info.lastInsertRowid);
     const insertRecipient = mb.statement(
-      "INSERT INTO message_recipients (message_id, agent_id, kind) VALUES (?, ?, ?)",
+      "INSERT INTO message_recipients (message_id, agent_id, kind, ordinal) VALUES (?, ?, ?, ?)",
     );
-    for (const d of m.deliveries) insertRecipient.run(messageId, d.agent.id, d.kind);
+    deliveries.forEach((d, ordinal) => {
+      insertRecipient.run(messageId, d.agent.id, d.kind, ordinal);
+    });
     insertAttachments(mb, messageId, attachments);
     touchAgent(mb, m.sender.id);
     enqueueArchiveJob(mb, "message", messageId);

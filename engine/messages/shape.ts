@@ -67,7 +67,7 @@ export function recipientsFor(mb: Mailbox, messageIds: readonly number[]): Map<n
       `SELECT r.message_id, r.agent_id, a.name, r.kind, r.read_ts, r.ack_ts
        FROM message_recipients r JOIN agents a ON a.id = r.agent_id
        WHERE r.message_id IN (SELECT value FROM json_each(?))
-       ORDER BY r.message_id, a.rowid`,
+       ORDER BY r.message_id, r.ordinal`,
     )
     .all(JSON.stringify(messageIds));
   for (const row of rows) {

@@ -80,7 +80,9 @@ export type GetThreadInput = z.input<typeof GetThreadInput>;
 
 /**
  * A thread in order, oldest first: its root (the message whose id is `thread_id`, when numeric) and every
- * message carrying that `thread_id`, limited to what the viewer may see. NOT_FOUND when none is visible.
+ * message carrying that `thread_id`, limited to what the viewer may see. A viewer sees the whole thread
+ * across projects (a cross-project reply is stored in the replier's project); the operator view is
+ * the project's part. NOT_FOUND when none is visible.
  */
 export function getThread(
   mb: Mailbox,
@@ -92,7 +94,8 @@ export function getThread(
   const rows = mb
     .statement<MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages m JOIN agents s ON s.id = m.sender_id
-       WHERE m.project_id = @project AND (m.thread_id = @thread OR (m.id = @root AND m.thread_id IS NULL))
+       WHERE (m.thread_id = @thread OR (m.id = @root AND m.thread_id IS NULL))
+         AND (m.project_id = @project OR @viewer IS NOT NULL)
          ${viewer ? `AND ${VISIBLE_TO_VIEWER_SQL}` : ""}
        ORDER BY m.id LIMIT @limit`,
     )

@@ -1,44 +1,20 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { type Mailbox, openMailbox } from "../../engine/index.js";
-import { silentLogger } from "../../server/log.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { beforeEach, describe, expect, test } from "vitest";
 import { TOOLS } from "../../server/mcp/catalog.js";
-import { createRuntime, type RuntimeOptions, type ServerRuntime } from "../../server/mcp/runtime.js";
-import { createMcpSession } from "../../server/mcp/server.js";
+import type { RuntimeOptions, ServerRuntime } from "../../server/mcp/runtime.js";
 import type { SessionOptions } from "../../server/mcp/session.js";
+import { type InMemoryServer, inMemoryServer } from "./in-memory-server.js";
 
-let home: string;
-let mailbox: Mailbox;
+let server: InMemoryServer;
 let runtime: ServerRuntime;
-const clients: Client[] = [];
 
 beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), "ph-mcp-"));
-  mailbox = openMailbox({ home, archive: false });
-  runtime = createRuntime(mailbox, silentLogger());
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await mailbox.close();
-  rmSync(home, { recursive: true, force: true });
+  server = inMemoryServer();
+  runtime = server.runtime;
 });
 
 /** A real SDK client linked to a fresh session of the server. */
-async function connect(session: SessionOptions = {}, options?: RuntimeOptions): Promise<Client> {
-  const rt = options ? createRuntime(mailbox, silentLogger(), options) : runtime;
-  const { server } = createMcpSession(rt, session);
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: "test", version: "1" });
-  await client.connect(clientSide);
-  clients.push(client);
-  return client;
-}
+const connect = (session: SessionOptions = {}, options?: RuntimeOptions) => server.connect(session, options);
 
 interface Called {
   isError: boolean;
