@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /**
  * Timing helpers for the benchmarks: monotonic nanosecond clocks, percentiles, and paired sampling
  * (ours and the baseline alternate, so load from other processes hits both alike).
@@ -72,4 +74,24 @@ export function costRatio(ours: number | null, base: number | null): number | nu
   if (ours === null || base === null || !Number.isFinite(ours) || !Number.isFinite(base) || base === 0)
     return null;
   return Math.round((ours / base) * 100) / 100;
+}
+
+/**
+ * CPU milliseconds used so far by this process plus its exited children (git, for the archive), read
+ * from /proc on Linux (children count 0 elsewhere). On a shared machine CPU time says what our code
+ * costs; wall time also says how busy the neighbours are.
+ */
+export function cpuMs(): number {
+  const self = process.resourceUsage();
+  return (self.userCPUTime + self.systemCPUTime) / 1000 + childrenCpuMs();
+}
+
+function childrenCpuMs(): number {
+  try {
+    // Fields after the command name: cutime and cstime are the 14th and 15th, in clock ticks (100/s).
+    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ") ?? [];
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
 }

@@ -34,9 +34,17 @@ export interface BenchContext {
   /** A fresh directory, removed when the run ends. */
   tempDir(prefix: string): Promise<string>;
   /** A mailbox of `messages` messages from the fixed bench seed, built at most once per run (archive off). */
-  seededMailbox(messages: number): Promise<{ home: string; summary: SeedSummary }>;
+  seededMailbox(messages: number): Promise<SeededMailbox>;
   /** One line of progress on stderr. */
   log(message: string): void;
+}
+
+/** A mailbox built by the seed generator for a run, with what seeding it cost. */
+export interface SeededMailbox {
+  home: string;
+  summary: SeedSummary;
+  /** CPU milliseconds the seed used (this process). */
+  cpu_ms: number;
 }
 
 /** A group of rows, selectable with `--only <name>`. */
