@@ -29,7 +29,7 @@ describe("prompts", () => {
       arguments: { project: "/work/web", agent_name: "Dana", task: "fix login" },
     });
     expect(got.messages).toHaveLength(1);
-    const text = (got.messages[0]?.content as { text: string }).text;
+    const text = (got.messages[0]!.content as { text: string }).text;
     expect(text).toContain('macro_start_session with human_key="/work/web"');
     expect(text).toContain('agent_name="Dana"');
     expect(text).toContain('task_description="fix login"');
