@@ -1,6 +1,12 @@
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CompleteRequestSchema, ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
-import { isPigeonholeError, listAgents, listProjects, type Mailbox } from "../../engine/index.js";
+import {
+  isPigeonholeError,
+  listAgents,
+  listProjects,
+  type Mailbox,
+  resolveProject,
+} from "../../engine/index.js";
 import { findPrompt } from "./prompts.js";
 import { RESOURCES } from "./resources.js";
 
@@ -42,7 +48,7 @@ function agentValues(mb: Mailbox, prefix: string, project: string | undefined): 
   let projects = listProjects(mb).map((p) => p.slug);
   if (project) {
     try {
-      projects = [listAgents(mb, { project_key: project }).project.slug];
+      projects = [resolveProject(mb, project).slug];
     } catch (error) {
       // A half-typed project argument completes agents from everywhere rather than from nowhere.
       if (!isPigeonholeError(error)) throw error;
