@@ -161,7 +161,7 @@ describe("identity binding", () => {
   test("the default agent fills omitted names; explicit arguments win", async () => {
     const admin = await connect();
     await setup(admin);
-    const asBob = await connect({ defaultAgent: "Bob" });
+    const asBob = await connect({ defaultAgent: "Bob", trustDefaultAgent: true });
     const sent = await call(asBob, "send_message", {
       project_key: "repo",
       to: "Bob",
@@ -171,6 +171,16 @@ describe("identity binding", () => {
     expect((sent.json.deliveries as { payload: { from: string } }[])[0]?.payload.from).toBe("Bob");
     const explicit = await call(asBob, "fetch_inbox", { project_key: "repo", agent_name: "Alice" });
     expect(explicit.json.error?.type).toBe("PERMISSION_DENIED");
+  });
+});
+
+describe("untrusted default agent", () => {
+  test("a default agent named by a request header fills names in but does not vouch for the agent", async () => {
+    await setup(await connect());
+    const header = await connect({ defaultAgent: "Bob" });
+    const denied = await call(header, "peek_inbox", { project_key: "repo" });
+    expect(denied.json.error?.type).toBe("PERMISSION_DENIED");
+    expect(denied.json.error?.message).toContain("not bound to Bob");
   });
 });
 
@@ -238,7 +248,7 @@ describe("results and errors", () => {
     });
     const peek = await call(client, "peek_inbox", { project_key: "repo", agent_name: "Bob" });
     expect(peek.texts[1]).toBe("Bob: 1 unread, 1 urgent (fetch_inbox to read)");
-    const quiet = await connect({ unreadNotice: false, defaultAgent: "Bob" });
+    const quiet = await connect({ unreadNotice: false, defaultAgent: "Bob", trustDefaultAgent: true });
     expect((await call(quiet, "peek_inbox", { project_key: "repo" })).texts).toHaveLength(1);
   });
 

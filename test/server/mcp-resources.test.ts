@@ -28,7 +28,7 @@ async function readJson(client: Client, uri: string): Promise<unknown> {
 
 describe("resources", () => {
   test("lists static resources and templates from TOOLS.md", async () => {
-    const client = await connect({ defaultAgent: "Bob" });
+    const client = await connect({ defaultAgent: "Bob", trustDefaultAgent: true });
     const { resources } = await client.listResources();
     expect(resources.map((r) => r.uri).sort()).toEqual(["resource://projects", "resource://tooling/metrics"]);
     const { resourceTemplates } = await client.listResourceTemplates();
@@ -49,7 +49,7 @@ describe("resources", () => {
       ack_required: true,
     });
     const id = sent.deliveries[0]!.payload.id;
-    const bob = await connect({ defaultAgent: "Bob" });
+    const bob = await connect({ defaultAgent: "Bob", trustDefaultAgent: true });
     const inbox = (await readJson(bob, "resource://inbox/Bob?limit=5&include_bodies=true")) as {
       subject: string;
       body_md: string;
@@ -75,7 +75,7 @@ describe("resources", () => {
   });
 
   test("another agent's inbox, unknown URIs and bad parameters are refused", async () => {
-    const bob = await connect({ defaultAgent: "Bob" });
+    const bob = await connect({ defaultAgent: "Bob", trustDefaultAgent: true });
     await expect(bob.readResource({ uri: "resource://inbox/Alice" })).rejects.toThrow(/PERMISSION_DENIED/);
     await expect(bob.readResource({ uri: "resource://nothing/here" })).rejects.toThrow(/No resource/);
     await expect(bob.readResource({ uri: "resource://inbox/Bob?limit=many" })).rejects.toThrow(
@@ -87,7 +87,7 @@ describe("resources", () => {
   });
 
   test("a subscribed inbox is notified of mail written by another mailbox handle (another process)", async () => {
-    const bob = await connect({ defaultAgent: "Bob" });
+    const bob = await connect({ defaultAgent: "Bob", trustDefaultAgent: true });
     const updates: string[] = [];
     const arrived = new Promise<void>((resolve) => {
       bob.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
@@ -124,7 +124,7 @@ describe("resources", () => {
   });
 
   test("only inbox and view resources can be subscribed", async () => {
-    const bob = await connect({ defaultAgent: "Bob" });
+    const bob = await connect({ defaultAgent: "Bob", trustDefaultAgent: true });
     await expect(bob.subscribeResource({ uri: "resource://projects" })).rejects.toThrow(
       /cannot be subscribed/,
     );
