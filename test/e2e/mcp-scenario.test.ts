@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SCHEMA_VERSION } from "../../engine/index.js";
-import { killAll, startServe } from "../server/cli-process.js";
+import { cliEnv, killAll, startServe } from "../server/cli-process.js";
 import { Coverage } from "./coverage.js";
 import { closeClients, err, httpClient, ok, readJson, stdioClient } from "./harness.js";
 
@@ -17,6 +17,7 @@ import { closeClients, err, httpClient, ok, readJson, stdioClient } from "./harn
  */
 
 const AGENT = { program: "e2e-test", model: "none" };
+const TOKEN = "e2e-shared-token-0123456789abcdef";
 
 let root: string;
 
@@ -573,14 +574,18 @@ describe("multi-agent scenario through the SDK client", () => {
     await scenario((options) => stdioClient(home, options?.core ? ["--tools", "core"] : []));
   });
 
-  it("over Streamable HTTP: one spawned server, one MCP session per agent", async () => {
+  it("over Streamable HTTP with a bearer token: one spawned server, one MCP session per agent", async () => {
     const home = join(root, "mailbox");
-    const full = await startServe(["--home", home]);
+    // Authentication on, and every client sends the header the README's client configurations send.
+    const env = cliEnv({ PIGEONHOLE_TOKEN: TOKEN });
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    const full = await startServe(["--home", home], env);
+    await expect(httpClient(full.url)).rejects.toThrow(/401|UNAUTHENTICATED/);
     let core: Promise<{ url: string }> | undefined;
     await scenario(async (options) => {
-      if (!options?.core) return httpClient(full.url);
-      core ??= startServe(["--home", home, "--tools", "core"]);
-      return httpClient((await core).url);
+      if (!options?.core) return httpClient(full.url, auth);
+      core ??= startServe(["--home", home, "--tools", "core"], env);
+      return httpClient((await core).url, auth);
     });
   });
 });

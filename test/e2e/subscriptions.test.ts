@@ -17,13 +17,20 @@ import { closeClients, httpClient, ok, stdioClient, waitFor } from "./harness.js
 const INBOX = "resource://inbox/Bob";
 let home: string;
 let project: string;
+const tokens: Record<string, string> = {};
 
 beforeEach(async () => {
   home = mkdtempSync(join(tmpdir(), "ph-e2e-sub-"));
   const mb = openMailbox({ home });
   project = ensureProject(mb, { human_key: "/work/shop" }).slug;
-  for (const name of ["Alice", "Bob"])
-    registerAgent(mb, { project_key: project, program: "p", model: "m", name });
+  for (const name of ["Alice", "Bob"]) {
+    tokens[name] = registerAgent(mb, {
+      project_key: project,
+      program: "p",
+      model: "m",
+      name,
+    }).registration_token;
+  }
   await mb.close();
 });
 
@@ -43,8 +50,16 @@ async function subscribeToBob(client: Client): Promise<string[]> {
   return updated;
 }
 
-async function mailBob(sender: Client, subject: string): Promise<void> {
-  await ok(sender, "send_message", { project_key: project, to: "Bob", subject, body_md: "see subject" });
+/** Send Bob mail as the sender's default agent; `token` proves the identity where nothing vouches for it. */
+async function mailBob(sender: Client, subject: string, token?: string): Promise<void> {
+  const proof = token ? { sender_token: token } : {};
+  await ok(sender, "send_message", {
+    project_key: project,
+    to: "Bob",
+    subject,
+    body_md: "see subject",
+    ...proof,
+  });
 }
 
 describe("inbox subscriptions across processes", () => {
@@ -62,11 +77,14 @@ describe("inbox subscriptions across processes", () => {
 
   it("over HTTP: a subscribed session hears of mail from another session and from a stdio process", async () => {
     const server = await startServe(["--home", home]);
+    // X-Agent-Name names the session's default agent but does not vouch for it: one call with Bob's
+    // token binds him to the session, which may then subscribe to his inbox.
     const bob = await httpClient(server.url, { "X-Agent-Name": "Bob" });
+    await ok(bob, "peek_inbox", { project_key: project, agent_token: tokens.Bob });
     const updated = await subscribeToBob(bob);
 
     const aliceHttp = await httpClient(server.url, { "X-Agent-Name": "Alice" });
-    await mailBob(aliceHttp, "from another session");
+    await mailBob(aliceHttp, "from another session", tokens.Alice);
     await waitFor("the first inbox update", () => updated.length > 0);
 
     const seen = updated.length;
