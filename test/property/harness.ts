@@ -31,7 +31,8 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-export async function createSandbox(): Promise<Sandbox> {
+/** Create a sandbox; `git: false` skips the Git work tree (a process spawn) for tests that do not need it. */
+export async function createSandbox(options: { git?: boolean } = {}): Promise<Sandbox> {
   const dir = mkdtempSync(join(tmpdir(), "ph-prop-"));
   const projectDir = join(dir, "project");
   const repoDir = join(dir, "repo");
@@ -39,7 +40,7 @@ export async function createSandbox(): Promise<Sandbox> {
   writeFileSync(join(projectDir, "notes.txt"), "plain text attachment\n");
   writeFileSync(join(projectDir, "docs", "plan.md"), "# Plan\n\n- [ ] TODO: ship\n");
   mkdirSync(repoDir);
-  execFileSync("git", ["init", "-q", repoDir]);
+  if (options.git !== false) execFileSync("git", ["init", "-q", repoDir]);
   const mailbox = openMailbox({ home: join(dir, "home"), archive: false, attachmentRoots: [projectDir] });
   const clients: Client[] = [];
   const runtimes: ServerRuntime[] = [];
