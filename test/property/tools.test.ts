@@ -4,7 +4,7 @@ import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { inputJsonSchema, TOOLS } from "../../server/mcp/catalog.js";
-import { anyValue, type ToolSchema, toolArguments } from "./arbitraries.js";
+import { anyValue, nested, type ToolSchema, toolArguments } from "./arbitraries.js";
 import {
   checkToolAnswer,
   createSandbox,
@@ -34,6 +34,14 @@ function regressions(tool: string, world: World): [Who, Record<string, unknown>]
         ["strict", { auto_accept: true }],
         ["strict", { ...base, target: 7, auto_accept: true }],
         ["strict", { ...base, auto_accept: true, target_token: 5 }],
+      ];
+    case "send_message":
+      // Valid JSON nested too deeply for JSON.stringify.
+      return [
+        [
+          "open",
+          { ...base, sender_name: "Alice", to: "Bob", subject: "s", body_md: "b", payload: nested(20_000) },
+        ],
       ];
     default:
       return [];
