@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -10,6 +9,7 @@ import { REST_ROUTES } from "../../server/rest/routes.js";
 import { cliEnv, killAll, type ServeProcess, startServe } from "../server/cli-process.js";
 import { anyValue } from "./arbitraries.js";
 import { watchUnhandledRejections } from "./harness.js";
+import { type RawAnswer, rawRequest } from "./raw-http.js";
 
 /**
  * The REST API of a real `pigeonhole serve` process, over real HTTP, with random methods, paths, query
@@ -55,45 +55,14 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-interface RawAnswer {
-  status: number;
-  contentType: string;
-  text: string;
-}
-
-/**
- * One well-formed request on a connection of its own, with the path sent exactly as given (fetch would
- * normalize it) and an explicit Content-Length (without one, Node sends an OPTIONS body unframed and the
- * next request on the connection would be read as garbage).
- */
+/** One raw request to the server under test. */
 function send(
   method: string,
   path: string,
   headers: Record<string, string>,
   body?: string,
 ): Promise<RawAnswer> {
-  const url = new URL(server.url);
-  const framed =
-    body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) };
-  return new Promise((resolve, reject) => {
-    const options = { host: url.hostname, port: url.port, method, path, headers: framed, agent: false };
-    const req = request(options, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        text += chunk;
-      });
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          contentType: String(res.headers["content-type"] ?? ""),
-          text,
-        }),
-      );
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
+  return rawRequest(server.url, { method, path, headers, body });
 }
 
 /** Text for a URL component: anything, percent-encoded, or a raw odd sequence that is still legal in a URL. */
