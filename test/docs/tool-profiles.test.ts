@@ -24,7 +24,7 @@ describe("README tool profiles", () => {
   it("states tools/list sizes within 10% of what the server sends", async () => {
     const measured = await measureToolsList();
     const rows = new Map(
-      [...toolProfilesSection().matchAll(/^\| `(\w+)` \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|$/gm)].map(
+      [...toolProfilesSection().matchAll(/^\|\s*`(\w+)`\s*\|\s*([\d,]+)\s*\|\s*([\d,]+)\s*\|\s*([\d,]+)\s*\|$/gm)].map(
         (m) => [
           m[1],
           { tools: number(m[2] as string), chars: number(m[3] as string), tokens: number(m[4] as string) },
