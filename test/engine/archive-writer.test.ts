@@ -1,0 +1,420 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { simpleGit } from "simple-git";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { checkArchive, rebuildArchive } from "../../engine/archive/doctor.js";
+import { enqueueArchiveJob } from "../../engine/archive/jobs.js";
+import {
+  agentProfilePath,
+  messagePath,
+  parseMessageFile,
+  reservationPath,
+} from "../../engine/archive/layout.js";
+import { recentCommits } from "../../engine/archive/repo.js";
+import { type DrainedBatch, startArchiveWriter } from "../../engine/archive/writer.js";
+import { isPigeonholeError } from "../../engine/errors.js";
+import type { Mailbox } from "../../engine/mailbox.js";
+import { openMailbox } from "../../engine/open.js";
+import {
+  addAgent,
+  addMessage,
+  addMessages,
+  addReservation,
+  commitSummaries,
+  jobCount,
+  mailboxWithoutWriter,
+  markRead,
+  smallWorld,
+  tempHome,
+} from "./helpers/archive-data.js";
+
+const open: Mailbox[] = [];
+const cleanups: (() => void)[] = [];
+afterEach(async () => {
+  for (const mb of open.splice(0)) await mb.close();
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+function home(): string {
+  const t = tempHome();
+  cleanups.push(t.cleanup);
+  return t.home;
+}
+
+function track(mb: Mailbox): Mailbox {
+  open.push(mb);
+  return mb;
+}
+
+/** Create the archive repository (first commit) so later assertions count only the commits they cause. */
+async function initArchive(mb: Mailbox): Promise<void> {
+  await startArchiveWriter(mb).close();
+}
+
+function readArchived(mb: Mailbox, rel: string): string {
+  return readFileSync(join(mb.paths.archive, rel), "utf8");
+}
+
+async function gitShow(mb: Mailbox, rel: string): Promise<string> {
+  return simpleGit(mb.paths.archive).raw(["show", `HEAD:${rel}`]);
+}
+
+describe("archive writer", () => {
+  it("creates the repository and commits every queued job's file", async () => {
+    const mb = track(mailboxWithoutWriter(home()));
+    const { projectId, a, b } = smallWorld(mb, "/work/demo");
+    const id = addMessage(mb, {
+      projectId,
+      senderId: a,
+      to: [b],
+      subject: "Deploy plan",
+      body: "Step 1.\n\nStep 2.",
+      createdTs: "2026-05-06T07:08:09.000Z",
+    });
+    const reservation = addReservation(mb, projectId, a, "src/**");
+    expect(jobCount(mb)).toBeGreaterThan(0);
+
+    mb.archive = startArchiveWriter(mb);
+    await mb.flushArchive();
+
+    expect(jobCount(mb)).toBe(0);
+    const git = simpleGit(mb.paths.archive);
+    expect((await git.raw(["config", "user.name"])).trim()).toBe("Pigeonhole Archive");
+    expect((await git.raw(["config", "user.email"])).trim()).toBe("archive@pigeonhole.invalid");
+    const summaries = await commitSummaries(mb.paths.archive);
+    expect(summaries.at(-1)).toBe("archive: initialize");
+    expect(summaries.length).toBe(2);
+    expect(readArchived(mb, "README.md")).toContain("projects/<slug>/messages/YYYY/MM/");
+
+    const rel = messagePath("work-demo", id, "2026-05-06T07:08:09.000Z", "Deploy plan");
+    expect(rel).toBe(`projects/work-demo/messages/2026/05/${id}-deploy-plan.md`);
+    const parsed = parseMessageFile(await gitShow(mb, rel));
+    expect(parsed?.front.subject).toBe("Deploy plan");
+    expect(parsed?.body).toBe("Step 1.\n\nStep 2.\n");
+    expect(JSON.parse(await gitShow(mb, "projects/work-demo/project.json")).human_key).toBe("/work/demo");
+    expect(JSON.parse(await gitShow(mb, reservationPath("work-demo", reservation))).path_pattern).toBe(
+      "src/**",
+    );
+    const profiles = await git.raw(["ls-tree", "-r", "--name-only", "HEAD", "projects/work-demo/agents"]);
+    expect(profiles.trim().split("\n")).toHaveLength(2);
+    expect(await git.raw(["log", "-p"])).not.toContain("secret-token");
+    expect((await git.raw(["status", "--porcelain"])).trim()).toBe("");
+  });
+
+  it("rewrites a message file when its receipts change", async () => {
+    const mb = track(mailboxWithoutWriter(home()));
+    const { projectId, a, b } = smallWorld(mb);
+    const id = addMessage(mb, { projectId, senderId: a, to: [b], subject: "Ack me" });
+    mb.archive = startArchiveWriter(mb);
+    await mb.flushArchive();
+    const rel = messagePath(
+      "demo",
+      id,
+      (mb.db.prepare("SELECT created_ts FROM messages").get() as { created_ts: string }).created_ts,
+      "Ack me",
+    );
+    expect(receiptsOf(readArchived(mb, rel))[0]?.read_ts).toBeNull();
+
+    markRead(mb, id, b, true); // mb.write wakes the writer
+    await mb.flushArchive();
+    const receipts = receiptsOf(await gitShow(mb, rel));
+    expect(receipts[0]?.read_ts).toEqual(expect.any(String));
+    expect(receipts[0]?.ack_ts).toEqual(expect.any(String));
+    expect((await commitSummaries(mb.paths.archive))[0]).toBe(`archive: receipts of message ${id}`);
+  });
+
+  it("drains a woken burst without an explicit flush", async () => {
+    const mb = track(mailboxWithoutWriter(home()));
+    await initArchive(mb);
+    mb.archive = startArchiveWriter(mb, { debounceMs: 5 });
+    const { projectId, a, b } = smallWorld(mb);
+    addMessages(mb, 50, (i) => ({ projectId, senderId: a, to: [b], subject: `Burst ${i}` }));
+    await vi.waitFor(() => expect(jobCount(mb)).toBe(0), { timeout: 20_000, interval: 50 });
+    expect((await checkArchive(mb)).ok).toBe(true);
+  });
+
+  it("batches many jobs into few commits", async () => {
+    const mb = track(mailboxWithoutWriter(home()));
+    await initArchive(mb);
+    const { projectId, a, b } = smallWorld(mb);
+    addMessages(mb, 4500, (i) => ({ projectId, senderId: a, to: [b], subject: `Message ${i}` }));
+    const queued = jobCount(mb);
+    expect(queued).toBe(4503);
+
+    const batches: DrainedBatch[] = [];
+    mb.archive = startArchiveWriter(mb, { batchSize: 2000, onBatch: (batch) => batches.push(batch) });
+    await mb.flushArchive();
+
+    expect(batches.map((batch) => batch.jobs)).toEqual([2000, 2000, 503]);
+    expect(batches.every((batch) => batch.committed)).toBe(true);
+    const summaries = await commitSummaries(mb.paths.archive);
+    expect(summaries).toHaveLength(1 + 3);
+    expect(summaries[2]).toBe("archive: 1997 messages, 2 agents, 1 project");
+    const tracked = await simpleGit(mb.paths.archive).raw(["ls-files"]);
+    expect(
+      tracked
+        .trim()
+        .split("\n")
+        .filter((p) => p.includes("/messages/")),
+    ).toHaveLength(4500);
+  });
+
+  it("re-running jobs rewrites the same files and makes no commit", async () => {
+    const mb = track(mailboxWithoutWriter(home()));
+    const { projectId, a, b } = smallWorld(mb);
+    addMessages(mb, 20, (i) => ({ projectId, senderId: a, to: [b], subject: `Again ${i}`, payload: { i } }));
+    addReservation(mb, projectId, b, "docs/*.md");
+    const batches: DrainedBatch[] = [];
+    mb.archive = startArchiveWriter(mb, { onBatch: (batch) => batches.push(batch) });
+    await mb.flushArchive();
+    const before = await commitSummaries(mb.paths.archive);
+    const head = (await simpleGit(mb.paths.archive).revparse(["HEAD"])).trim();
+
+    batches.length = 0;
+    expect(rebuildArchive(mb).queued).toBe(1 + 2 + 20 + 1);
+    await mb.flushArchive();
+    expect(batches).toEqual([expect.objectContaining({ jobs: 24, files: 24, committed: false })]);
+    expect(await commitSummaries(mb.paths.archive)).toEqual(before);
+    expect((await simpleGit(mb.paths.archive).revparse(["HEAD"])).trim()).toBe(head);
+    expect((await simpleGit(mb.paths.archive).raw(["status", "--porcelain"])).trim()).toBe("");
+  });
+
+  it("stages only the files it wrote, never the whole tree", async () => {
+    const mb = track(mailboxWithoutWriter(home()));
+    await initArchive(mb);
+    writeFileSync(join(mb.paths.archive, "stray.txt"), "not ours");
+    mb.archive = startArchiveWriter(mb);
+    smallWorld(mb);
+    await mb.flushArchive();
+    const tracked = await simpleGit(mb.paths.archive).raw(["ls-files"]);
+    expect(tracked).not.toContain("stray.txt");
+    expect(tracked).toContain("projects/demo/project.json");
+  });
+
+  it("with the archive off queues no job and creates no repository", async () => {
+    const dir = home();
+    const mb = track(openMailbox({ home: dir, archive: false }));
+    const { projectId, a, b } = smallWorld(mb);
+    addMessage(mb, { projectId, senderId: a, to: [b] });
+    expect(mb.archive).toBeNull();
+    expect(jobCount(mb)).toBe(0);
+    await mb.flushArchive();
+    expect(existsSync(join(dir, "archive"))).toBe(false);
+    expect(await checkArchive(mb)).toEqual(expect.objectContaining({ enabled: false, ok: true }));
+    expect(await recentCommits(mb, "projects/demo/project.json", 5)).toEqual([]);
+    let error: unknown;
+    try {
+      rebuildArchive(mb);
+    } catch (e) {
+      error = e;
+    }
+    expect(isPigeonholeError(error) && error.code).toBe("INVALID_ARGUMENT");
+  });
+
+  it("fills an archive switched on after mail was sent", async () => {
+    const dir = home();
+    const off = openMailbox({ home: dir, archive: false });
+    const { projectId, a, b } = smallWorld(off);
+    const ids = addMessages(off, 30, (i) => ({ projectId, senderId: a, to: [b], subject: `Early ${i}` }));
+    await off.close();
+
+    const on = track(openMailbox({ home: dir, archive: true }));
+    await on.flushArchive();
+    const check = await checkArchive(on);
+    expect(check).toEqual(expect.objectContaining({ ok: true, pending_jobs: 0, missing: [] }));
+    expect(ids).toHaveLength(30);
+  });
+
+  it("after a crash, drains the jobs left behind at the next start", async () => {
+    const dir = home();
+    const first = mailboxWithoutWriter(dir);
+    await initArchive(first);
+    const { projectId, a, b } = smallWorld(first);
+    const ids = addMessages(first, 25, (i) => ({
+      projectId,
+      senderId: a,
+      to: [b],
+      subject: `Before crash ${i}`,
+    }));
+    expect(jobCount(first)).toBe(28);
+    first.db.close(); // the process dies: no drain, no lease release
+
+    const reopened = track(openMailbox({ home: dir }));
+    await vi.waitFor(() => expect(jobCount(reopened)).toBe(0), { timeout: 20_000, interval: 50 });
+    const check = await checkArchive(reopened);
+    expect(check.ok).toBe(true);
+    const tracked = await simpleGit(reopened.paths.archive).raw(["ls-files"]);
+    for (const id of ids) expect(tracked).toContain(`/${id}-before-crash-`);
+  });
+
+  it("takes over from a holder that died inside git add, removing its stale lock", async () => {
+    const dir = home();
+    const first = mailboxWithoutWriter(dir);
+    await initArchive(first);
+    const { projectId, a, b } = smallWorld(first);
+    addMessage(first, { projectId, senderId: a, to: [b], subject: "Orphan" });
+    const deadPid = await exitedPid();
+    first.db
+      .prepare("UPDATE archive_lease SET holder = ?, expires_ms = ? WHERE id = 1")
+      .run(`pigeonhole:${(await import("node:os")).hostname()}:${deadPid}:abcdef`, Date.now() + 600_000);
+    writeFileSync(join(first.paths.archive, ".git", "index.lock"), "");
+    first.db.close();
+
+    const reopened = track(openMailbox({ home: dir }));
+    await reopened.flushArchive();
+    expect(existsSync(join(reopened.paths.archive, ".git", "index.lock"))).toBe(false);
+    expect((await checkArchive(reopened)).ok).toBe(true);
+  });
+
+  it("survives a broken archive path: logs one line, keeps the jobs, recovers", async () => {
+    const dir = home();
+    const archiveDir = join(dir, "archive-is-a-file");
+    writeFileSync(archiveDir, "in the way");
+    const mb = track(mailboxWithoutWriter(dir, { archiveDir }));
+    const { projectId, a, b } = smallWorld(mb);
+    addMessage(mb, {
+      projectId,
+      senderId: a,
+      to: [b],
+      subject: "Private subject",
+      body: "private body text",
+    });
+    const lines: string[] = [];
+    const writer = startArchiveWriter(mb, {
+      retryBaseMs: 50,
+      retryMaxMs: 100,
+      flushTimeoutMs: 400,
+      pollMs: 20,
+      log: (line) => lines.push(line),
+    });
+    mb.archive = writer;
+
+    let error: unknown;
+    try {
+      await writer.flush();
+    } catch (e) {
+      error = e;
+    }
+    expect(isPigeonholeError(error) && error.code).toBe("BUSY");
+    expect((error as Error).message).toMatch(/not a directory/);
+    expect(jobCount(mb)).toBe(4);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).not.toContain("\n");
+      expect(line).toMatch(/^pigeonhole: archive writer failed: .*not a directory.*jobs kept queued/);
+      expect(line).not.toContain("private body text");
+    }
+
+    rmSync(archiveDir);
+    await vi.waitFor(() => writer.flush(), { timeout: 10_000, interval: 100 });
+    expect(jobCount(mb)).toBe(0);
+    expect((await checkArchive(mb)).ok).toBe(true);
+  });
+
+  it("rebuilds an archive deleted under it, never writing to an enclosing repository", async () => {
+    const dir = home();
+    // The mailbox home is itself a Git repository (think of a dotfiles repo in ~).
+    await simpleGit(dir).raw(["init", "-q"]);
+    const mb = track(mailboxWithoutWriter(dir));
+    const lines: string[] = [];
+    mb.archive = startArchiveWriter(mb, { retryBaseMs: 20, retryMaxMs: 50, log: (l) => lines.push(l) });
+    const { projectId, a, b } = smallWorld(mb);
+    await mb.flushArchive();
+    rmSync(mb.paths.archive, { recursive: true, force: true });
+    mkdirSync(mb.paths.archive);
+    const id = addMessage(mb, { projectId, senderId: a, to: [b], subject: "After damage" });
+    await vi.waitFor(() => mb.flushArchive(), { timeout: 10_000, interval: 100 });
+
+    expect(lines.length).toBeGreaterThan(0);
+    const check = await checkArchive(mb);
+    expect(check.ok).toBe(true);
+    const tracked = await simpleGit(mb.paths.archive).raw(["ls-files"]);
+    expect(tracked).toContain(`/${id}-after-damage.md`);
+    expect(tracked).toContain("projects/demo/project.json");
+    expect((await simpleGit(dir).raw(["ls-files"])).trim()).toBe("");
+  });
+
+  it("checkArchive finds missing files and rebuildArchive restores them", async () => {
+    const mb = track(mailboxWithoutWriter(home()));
+    const { projectId, a, b } = smallWorld(mb);
+    const ids = addMessages(mb, 5, (i) => ({ projectId, senderId: a, to: [b], subject: `Check ${i}` }));
+    const reservation = addReservation(mb, projectId, a, "x/**");
+    mb.archive = startArchiveWriter(mb);
+    await mb.flushArchive();
+    expect(await checkArchive(mb)).toEqual({
+      enabled: true,
+      pending_jobs: 0,
+      missing: [],
+      missing_agents: [],
+      missing_projects: [],
+      missing_reservations: [],
+      ok: true,
+    });
+
+    const git = simpleGit(mb.paths.archive);
+    const victim = (await git.raw(["ls-files", `*/${ids[2]}-check-2.md`])).trim();
+    await git.raw([
+      "rm",
+      "-q",
+      victim,
+      reservationPath("demo", reservation),
+      agentProfilePath("demo", nameOf(mb, a)),
+    ]);
+    await git.raw(["commit", "-q", "-m", "damage"]);
+    const damaged = await checkArchive(mb);
+    expect(damaged).toEqual(
+      expect.objectContaining({
+        ok: false,
+        missing: [ids[2]],
+        missing_agents: [a],
+        missing_reservations: [reservation],
+      }),
+    );
+
+    rebuildArchive(mb);
+    await mb.flushArchive();
+    expect((await checkArchive(mb)).ok).toBe(true);
+  });
+
+  it("recentCommits lists the commits that touched an agent profile, newest first", async () => {
+    const mb = track(mailboxWithoutWriter(home()));
+    const { projectId } = smallWorld(mb);
+    mb.archive = startArchiveWriter(mb);
+    await mb.flushArchive();
+    const agent = addAgent(mb, projectId, "Watcher");
+    await mb.flushArchive();
+    mb.write(() => {
+      mb.statement("UPDATE agents SET task_description = 'new task' WHERE id = ?").run(agent);
+      enqueueArchiveJob(mb, "agent", agent);
+    });
+    await mb.flushArchive();
+
+    const commits = await recentCommits(mb, agentProfilePath("demo", "Watcher"), 5);
+    expect(commits.map((c) => c.summary)).toEqual(["archive: agent Watcher", "archive: agent Watcher"]);
+    for (const commit of commits) {
+      expect(commit.hexsha).toMatch(/^[0-9a-f]{7,12}$/);
+      expect(Date.parse(commit.authored_ts)).not.toBeNaN();
+      expect(commit.authored_ts).toMatch(/Z$/);
+    }
+    expect(await recentCommits(mb, agentProfilePath("demo", "Watcher"), 1)).toHaveLength(1);
+    expect(await recentCommits(mb, agentProfilePath("demo", "Nobody"), 5)).toEqual([]);
+  });
+});
+
+function receiptsOf(text: string): { read_ts: unknown; ack_ts: unknown }[] {
+  const receipts = parseMessageFile(text)?.front.receipts;
+  expect(Array.isArray(receipts)).toBe(true);
+  return receipts as { read_ts: unknown; ack_ts: unknown }[];
+}
+
+function nameOf(mb: Mailbox, agentId: number): string {
+  return (mb.db.prepare("SELECT name FROM agents WHERE id = ?").get(agentId) as { name: string }).name;
+}
+
+/** The pid of a process that has already exited. */
+async function exitedPid(): Promise<number> {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+  await new Promise((resolve) => child.on("exit", resolve));
+  return child.pid as number;
+}
