@@ -20,6 +20,8 @@ export const LIMITS = {
   /** to + cc + bcc after expansion. */
   recipients: 500,
   attachmentsPerMessage: 20,
+  /** One entry of `attachment_paths`, characters. */
+  attachmentPathChars: 4096,
   /** One attachment file, bytes. */
   attachmentBytes: 25 * 1024 * 1024,
   /** Images at or under this size after WebP conversion are inlined into the message as a data URI. */
@@ -27,6 +29,20 @@ export const LIMITS = {
   searchQueryChars: 1000,
   fetchLimit: 1000,
   ttlSeconds: 365 * 24 * 3600,
+  /** One file reservation pattern (a repository-relative glob), characters after normalization. */
+  reservationPatternChars: 512,
+  /** Patterns in one `file_reservation_paths` call (and paths/ids in one renew or release). */
+  reservationPathsPerCall: 100,
+  /** Longest lease (`ttl_seconds`), and the furthest a renewal may push a lease from now. */
+  reservationTtlSeconds: 30 * 24 * 3600,
+  /** `reason` of a file reservation, characters. */
+  reservationReasonChars: 1000,
+  /** `note` sent with a force release, characters. */
+  reservationNoteChars: 4000,
+  /** Threads in one comma-separated `summarize_thread` call. */
+  summaryThreads: 20,
+  /** `per_thread_limit` of `summarize_thread`: messages summarized per thread. */
+  summaryMessagesPerThread: 500,
 } as const;
 
 /** Agent names: a letter or digit, then letters, digits, dot, underscore or hyphen. */

@@ -83,7 +83,13 @@ export class Mailbox {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
-    migrate(this.db);
+    try {
+      migrate(this.db);
+    } catch (error) {
+      // Another process holding a write transaction past the busy timeout is BUSY here too, not a raw error.
+      this.db.close();
+      throw translateSqliteError(error);
+    }
   }
 
   /** A prepared statement for `sql`, compiled once per mailbox: hot paths stay free of parsing. */

@@ -33,8 +33,11 @@ export function normalizeHumanKey(humanKey: string): string {
   const key = humanKey.trim();
   if (key === "") throw fail.invalid("human_key must not be empty; use the absolute path of the repository");
   if (isAbsolute(key) || win32.isAbsolute(key)) {
-    const normalized = key.startsWith("/") ? posix.normalize(key) : win32.normalize(key);
-    return normalized.length > 1 ? normalized.replace(/[\\/]+$/, "") : normalized;
+    const path = key.startsWith("/") ? posix : win32;
+    const normalized = path.normalize(key);
+    // Trailing separators go, but never the root's own (`/`, `C:\`), which would make the key relative.
+    const root = path.parse(normalized).root;
+    return normalized.length > root.length ? normalized.replace(/[\\/]+$/, "") : normalized;
   }
   if (/[\\/]/.test(key) || key.startsWith(".") || key.startsWith("~")) {
     throw fail.invalid(
@@ -53,11 +56,29 @@ export function slugify(text: string, maxChars = 64, fallback = "project"): stri
   const slug = text
     .toLowerCase()
     .normalize("NFKD")
+    // Accents decompose into a letter plus a combining mark; dropping the mark keeps `naïve` as `naive`.
+    .replace(/[\u0300-\u036f]/g, "")
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "")
     .slice(0, maxChars)
     .replace(/-+$/, "");
   return slug === "" ? fallback : slug;
+}
+
+/**
+ * The slug of `key`, or when taken, a variant with a hash suffix; a suffix that is itself taken (a key
+ * can be named after another's hashed slug) is rehashed with a counter until free.
+ */
+function freeSlug(mb: Mailbox, key: string): string {
+  const taken = (slug: string) =>
+    mb.statement("SELECT 1 FROM projects WHERE slug = ?").get(slug) !== undefined;
+  const base = slugify(key);
+  let slug = base;
+  for (let attempt = 0; taken(slug); attempt++) {
+    const seed = attempt === 0 ? key : `${key}\0${attempt}`;
+    slug = `${base.slice(0, 55).replace(/-+$/, "")}-${createHash("sha256").update(seed).digest("hex").slice(0, 8)}`;
+  }
+  return slug;
 }
 
 /**
@@ -72,10 +93,7 @@ export function ensureProject(mb: Mailbox, input: EnsureProjectInput): Project {
   return mb.write(() => {
     const raced = mb.statement<Project>("SELECT * FROM projects WHERE human_key = ?").get(key);
     if (raced) return raced;
-    let slug = slugify(key);
-    if (mb.statement("SELECT 1 FROM projects WHERE slug = ?").get(slug)) {
-      slug = `${slug.slice(0, 55)}-${createHash("sha256").update(key).digest("hex").slice(0, 8)}`;
-    }
+    const slug = freeSlug(mb, key);
     const created_at = mb.now();
     const info = mb
       .statement("INSERT INTO projects (slug, human_key, created_at) VALUES (?, ?, ?)")
@@ -87,20 +105,21 @@ export function ensureProject(mb: Mailbox, input: EnsureProjectInput): Project {
 }
 
 /**
- * Find a project by slug or human key (a path is normalized first). Throws NOT_FOUND with a hint to call
- * `ensure_project` when there is none.
+ * Find a project by human key (a path is normalized first) or slug. The human key wins when a string is
+ * both one project's human key and another's slug, so the key given to `ensure_project` always finds the
+ * project it returned. Throws NOT_FOUND with a hint to call `ensure_project` when there is none.
  */
 export function resolveProject(mb: Mailbox, projectKey: string): Project {
-  const bySlug = mb.statement<Project>("SELECT * FROM projects WHERE slug = ?").get(projectKey);
-  if (bySlug) return bySlug;
   let key = projectKey;
   try {
     key = normalizeHumanKey(projectKey);
   } catch {
-    // A key that is not a valid human key can still only be not found.
+    // A key that is not a valid human key can still be a slug, or else only not found.
   }
   const byKey = mb.statement<Project>("SELECT * FROM projects WHERE human_key = ?").get(key);
   if (byKey) return byKey;
+  const bySlug = mb.statement<Project>("SELECT * FROM projects WHERE slug = ?").get(projectKey);
+  if (bySlug) return bySlug;
   throw fail.notFound(
     `Project ${JSON.stringify(projectKey)} not found. Call ensure_project with its absolute path first, or pass an existing slug.`,
     { project_key: projectKey },

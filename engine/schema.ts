@@ -47,10 +47,12 @@ export const MIGRATIONS: readonly string[] = [
     must_read INTEGER NOT NULL DEFAULT 0,
     payload TEXT,
     expires_ts TEXT,
-    created_ts TEXT NOT NULL
+    created_ts TEXT NOT NULL,
+    -- 'contact_request' marks the intro message of request_contact, which creates no relationship.
+    purpose TEXT NOT NULL DEFAULT 'message' CHECK (purpose IN ('message', 'contact_request'))
   );
   CREATE INDEX messages_by_sender ON messages(sender_id, id);
-  CREATE INDEX messages_by_thread ON messages(project_id, thread_id, id) WHERE thread_id IS NOT NULL;
+  CREATE INDEX messages_by_thread ON messages(thread_id, id) WHERE thread_id IS NOT NULL;
   CREATE INDEX messages_by_topic ON messages(project_id, topic, id) WHERE topic IS NOT NULL;
 
   CREATE TABLE message_recipients (
@@ -59,6 +61,8 @@ export const MIGRATIONS: readonly string[] = [
     kind TEXT NOT NULL CHECK (kind IN ('to', 'cc', 'bcc')),
     read_ts TEXT,
     ack_ts TEXT,
+    -- Position in the sender's to/cc/bcc lists, so recipients read back in the order they were given.
+    ordinal INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (message_id, agent_id)
   ) WITHOUT ROWID;
   CREATE INDEX recipients_by_agent ON message_recipients(agent_id, message_id);

@@ -23,8 +23,10 @@ export const AgentNameInput = z
 
 /** One name or a list of names; `Name@project` addresses an agent of another project. */
 export const NameList = z
-  .union([z.string(), z.array(z.string())])
+  .union([z.string(), z.array(z.string())], { error: "expected a name or a list of names" })
   .transform((v) => (typeof v === "string" ? (v.trim() === "" ? [] : [v]) : v))
+  // Checked after the union so that a list over the limit reads as TOO_LARGE, not as "invalid input".
+  .pipe(z.array(z.string().max(LIMITS.agentNameChars + 1 + LIMITS.humanKeyChars)).max(LIMITS.recipients))
   .describe("A name or a list of names; Name@project for another project");
 
 export const Importance = z.enum(["low", "normal", "high", "urgent"]);
@@ -35,7 +37,12 @@ export const Topic = z
   .max(LIMITS.topicChars)
   .regex(TOPIC_PATTERN, "topic must start with a letter or digit and use only letters, digits, . _ / -");
 
-export const ThreadId = z.string().min(1).max(LIMITS.threadIdChars);
+/** A thread id. Commas are refused: summarize_thread reads a comma-separated list as several threads. */
+export const ThreadId = z
+  .string()
+  .min(1)
+  .max(LIMITS.threadIdChars)
+  .regex(/^[^,]+$/, "thread_id cannot contain commas (summarize_thread reads commas as a list of threads)");
 
 export const FetchLimit = (byDefault: number) =>
   z.number().int().min(1).max(LIMITS.fetchLimit).default(byDefault);
@@ -51,7 +58,7 @@ export function isValidAgentName(name: string): boolean {
 
 /**
  * Parse `input` with `schema`, turning every validation problem into one INVALID_ARGUMENT (or TOO_LARGE
- * when only size limits were broken) whose message names each bad field.
+ * when every bad field is over a size limit) whose message names each bad field.
  */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input ?? {});
@@ -60,7 +67,12 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
     const where = issue.path.length ? issue.path.join(".") : "arguments";
     return `${where}: ${issue.message}`;
   });
-  const onlySize = result.error.issues.every((i) => i.code === "too_big");
+  // A field over its limit is TOO_LARGE even when it also breaks a pattern whose length bound restates
+  // the limit (a 129-character name is too long, not malformed); any other bad field makes it INVALID.
+  const oversized = new Set(
+    result.error.issues.filter((i) => i.code === "too_big").map((i) => i.path.join(".")),
+  );
+  const onlySize = result.error.issues.every((i) => oversized.has(i.path.join(".")));
   const code = onlySize ? "TOO_LARGE" : "INVALID_ARGUMENT";
   return throwInvalid(code, problems);
 }

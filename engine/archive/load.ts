@@ -196,7 +196,7 @@ export function loadMessages(mb: Mailbox, ids: readonly number[]): MessageRecord
       `SELECT r.message_id, a.name AS agent, r.kind, r.read_ts, r.ack_ts
        FROM message_recipients r JOIN agents a ON a.id = r.agent_id
        WHERE r.message_id IN (SELECT value FROM json_each(?))
-       ORDER BY r.message_id, CASE r.kind WHEN 'to' THEN 0 WHEN 'cc' THEN 1 ELSE 2 END, r.agent_id`,
+       ORDER BY r.message_id, CASE r.kind WHEN 'to' THEN 0 WHEN 'cc' THEN 1 ELSE 2 END, r.ordinal, r.agent_id`,
     )
     .all(idList);
   for (const { message_id, ...receipt } of receiptRows) {

@@ -1,5 +1,12 @@
+import { fail } from "../errors.js";
+import { LIMITS } from "../limits.js";
 import type { Mailbox } from "../mailbox.js";
 import type { Project } from "../projects.js";
+import { convertToWebp, isRasterImage, sniffMediaType } from "./attachment-media.js";
+import { type CheckedFile, checkAttachmentPaths, readCheckedFile } from "./attachment-paths.js";
+import { blobRelativePath, sha256Hex, storeBlob } from "./attachment-store.js";
+
+export { blobRelativePath, extensionFor } from "./attachment-store.js";
 
 /** An attachment ready to be recorded with its message (the blob, if any, is already stored). */
 export interface PreparedAttachment {
@@ -25,16 +32,57 @@ export interface AttachmentView {
 }
 
 /**
- * Read, check and store the files named by `attachment_paths` (before the message's transaction).
- * Placeholder until the attachment store lands: refuses any attachment.
+ * Check, read and store the files named by `attachment_paths`; call before the message's write
+ * transaction (this does file I/O and image conversion). Every path is checked before any file is read
+ * (see attachment-paths.ts for what is allowed). Raster images become WebP, inlined when at most
+ * `LIMITS.inlineImageBytes`, else stored as a blob; everything else is stored as a blob unchanged.
+ * Blobs are written before the message commits, so a failed send can leave an unreferenced blob behind,
+ * which is harmless: the store is content-addressed.
+ * Throws TOO_LARGE (too many attachments, a file too large), INVALID_ARGUMENT or NOT_FOUND.
  */
 export async function prepareAttachments(
-  _mb: Mailbox,
-  _project: Project,
+  mb: Mailbox,
+  project: Project,
   paths: readonly string[],
 ): Promise<PreparedAttachment[]> {
   if (paths.length === 0) return [];
-  throw new Error("attachments are not implemented yet");
+  if (paths.length > LIMITS.attachmentsPerMessage) {
+    throw fail.tooLarge(
+      `${paths.length} attachments given; at most ${LIMITS.attachmentsPerMessage} per message. Send the rest in a follow-up message or pack them into one archive file.`,
+      { count: paths.length, limit: LIMITS.attachmentsPerMessage },
+    );
+  }
+  const files = await checkAttachmentPaths(mb, project, paths);
+  const prepared: PreparedAttachment[] = [];
+  // One file at a time: at most one attachment's bytes and pixels are in memory at once.
+  for (const file of files) prepared.push(await prepareFile(mb, file));
+  return prepared;
+}
+
+async function prepareFile(mb: Mailbox, file: CheckedFile): Promise<PreparedAttachment> {
+  const original = await readCheckedFile(file);
+  const mediaType = sniffMediaType(original, file.filename);
+  const webp = isRasterImage(mediaType) ? await convertToWebp(original) : null;
+  if (webp && webp.length <= LIMITS.inlineImageBytes) {
+    return {
+      sha256: sha256Hex(webp),
+      filename: file.filename,
+      media_type: "image/webp",
+      bytes: webp.length,
+      disposition: "inline",
+      data_base64: webp.toString("base64"),
+    };
+  }
+  const stored = webp ?? original;
+  const storedType = webp ? "image/webp" : mediaType;
+  return {
+    sha256: await storeBlob(mb, stored, storedType),
+    filename: file.filename,
+    media_type: storedType,
+    bytes: stored.length,
+    disposition: "file",
+    data_base64: null,
+  };
 }
 
 /** Record prepared attachments for `messageId`; call inside the message's write transaction. */
@@ -88,25 +136,4 @@ export function attachmentsFor(mb: Mailbox, messageIds: readonly number[]): Map<
     result.set(row.message_id, list);
   }
   return result;
-}
-
-/** Where a blob lives, relative to the mailbox home: `attachments/<first two hex>/<sha256><ext>`. */
-export function blobRelativePath(sha256: string, mediaType: string): string {
-  return `attachments/${sha256.slice(0, 2)}/${sha256}${extensionFor(mediaType)}`;
-}
-
-/** File extension (with dot) for a media type; `.bin` when unknown. */
-export function extensionFor(mediaType: string): string {
-  const known: Record<string, string> = {
-    "image/webp": ".webp",
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/gif": ".gif",
-    "image/svg+xml": ".svg",
-    "text/plain": ".txt",
-    "text/markdown": ".md",
-    "application/json": ".json",
-    "application/pdf": ".pdf",
-  };
-  return known[mediaType] ?? ".bin";
 }

@@ -1,0 +1,22 @@
+/**
+ * The one definition of which deliveries an inbox shows, as SQL over `m` (messages) and `r`
+ * (message_recipients) with the current time bound as `@now`. Expired mail disappears lazily, without a
+ * timer: past `expires_ts`, not `must_read` (must-read mail stays until acknowledged), and not read
+ * before it expired (reading it late does not bring it back).
+ */
+export const LIVE_DELIVERY_SQL =
+  "NOT (m.expires_ts IS NOT NULL AND m.expires_ts <= @now AND m.must_read = 0 AND (r.read_ts IS NULL OR r.read_ts >= m.expires_ts))";
+
+/**
+ * Which BCC names a viewer may see on a message: all of them for the sender, only their own for a BCC
+ * recipient, none for anyone else.
+ */
+export function visibleBcc(
+  bccNames: readonly string[],
+  senderName: string,
+  viewerName: string | null,
+): string[] {
+  if (viewerName === null) return [];
+  if (viewerName.toLowerCase() === senderName.toLowerCase()) return [...bccNames];
+  return bccNames.filter((name) => name.toLowerCase() === viewerName.toLowerCase());
+}
