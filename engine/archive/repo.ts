@@ -151,29 +151,42 @@ export class ArchiveRepo {
   }
 
   /**
-   * Remove Git lock files at least `minAgeMs` old. Called by a writer that took the lease over from a
-   * holder that died: a process killed inside `git add` leaves `index.lock` behind, and every later Git
-   * command would fail on it.
+   * Clean up after a writer that died (or our own failure): lock files, half-written packs and our own
+   * temporary files at least `minAgeMs` old are removed. A younger lock means a Git command may still be
+   * running: the killed writer's own `git` child outlives it as an orphan and finishes its command. Then
+   * `busy` is true and the caller must wait rather than run Git next to it.
    */
-  removeStaleLocks(minAgeMs: number): string[] {
+  clearLeftovers(minAgeMs: number): { removed: string[]; busy: boolean } {
     const gitDir = join(this.dir, ".git");
-    const candidates = ["index.lock", "HEAD.lock", "packed-refs.lock"].map((f) => join(gitDir, f));
-    const heads = join(gitDir, "refs", "heads");
-    if (existsSync(heads)) {
-      for (const f of readdirSync(heads)) if (f.endsWith(".lock")) candidates.push(join(heads, f));
-    }
+    const inDir = (dir: string, keep: (name: string) => boolean) =>
+      existsSync(dir)
+        ? readdirSync(dir)
+            .filter(keep)
+            .map((f) => join(dir, f))
+        : [];
+    const locks = [
+      ...["index.lock", "HEAD.lock", "packed-refs.lock"].map((f) => join(gitDir, f)),
+      ...inDir(join(gitDir, "refs", "heads"), (f) => f.endsWith(".lock")),
+    ];
+    const scratch = [
+      ...inDir(join(gitDir, "objects", "pack"), (f) => f.startsWith("tmp_")),
+      ...inDir(join(gitDir, "pigeonhole-tmp"), (f) => f !== this.tmpName),
+    ];
     const removed: string[] = [];
-    for (const file of candidates) {
+    let busy = false;
+    for (const file of [...locks, ...scratch]) {
       try {
         if (Date.now() - statSync(file).mtimeMs >= minAgeMs) {
           unlinkSync(file);
           removed.push(file);
+        } else if (locks.includes(file)) {
+          busy = true;
         }
       } catch {
-        // Not there: nothing to clean.
+        // Gone already: nothing to clean.
       }
     }
-    return removed;
+    return { removed, busy };
   }
 
   private async hasHead(): Promise<boolean> {

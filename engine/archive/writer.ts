@@ -68,7 +68,10 @@ const DEFAULTS = {
   retryMaxMs: 60_000,
 } as const;
 
-/** A lock file younger than this may belong to a human running Git in the archive right now. */
+/**
+ * A Git lock file younger than this may belong to a command still running (a dead writer's orphaned
+ * `git`, or a human in the archive); older, it is a leftover of a command that died.
+ */
 const STALE_LOCK_MS = 5000;
 
 /**
@@ -103,7 +106,8 @@ export class ArchiveWriter implements ArchiveSink {
   private failures = 0;
   private retryAt = 0;
   private lastError: string | null = null;
-  private suspectLocks = false;
+  /** Set after a takeover from a dead holder or our own failure: Git may have left locks behind. */
+  private needsCleanup = false;
 
   constructor(mb: Mailbox, options: ArchiveWriterOptions = {}) {
     this.mb = mb;
@@ -198,7 +202,9 @@ export class ArchiveWriter implements ArchiveSink {
       this.failures = 0;
       this.retryAt = 0;
       this.lastError = null;
-      if (outcome === "waiting" && !this.closed && countArchiveJobs(this.mb) > 0) {
+      // Waiting on another holder with jobs queued, or holding the lease while a dead holder's Git finishes.
+      const ours = readLease(this.mb).holder === this.holder;
+      if (outcome === "waiting" && !this.closed && (ours || countArchiveJobs(this.mb) > 0)) {
         this.schedule(this.opts.pollMs);
       }
     } catch (error) {
@@ -207,7 +213,7 @@ export class ArchiveWriter implements ArchiveSink {
       const delay = Math.min(this.opts.retryBaseMs * 2 ** (this.failures - 1), this.opts.retryMaxMs);
       this.retryAt = Date.now() + delay;
       this.lastError = describe(error);
-      this.suspectLocks = true;
+      this.needsCleanup = true;
       // Check the repository again next time: it may be what broke (deleted or damaged by hand).
       this.repoReady = false;
       let queued = -1;
@@ -253,6 +259,11 @@ export class ArchiveWriter implements ArchiveSink {
       let after = 0;
       for (;;) {
         if (!this.takeLease()) return "waiting";
+        if (this.needsCleanup && !inFlight) {
+          // A command of the dead holder may still be finishing: wait for it rather than run next to it.
+          if (this.repo.clearLeftovers(STALE_LOCK_MS).busy) return "waiting";
+          this.needsCleanup = false;
+        }
         if (!this.repoReady) {
           // The archive is new (first start, switched on later, or deleted): fill it from the database.
           if (await this.repo.ensure()) enqueueEverything(this.mb);
@@ -324,11 +335,7 @@ export class ArchiveWriter implements ArchiveSink {
     if (othersLive) return false;
     const grant = acquireLease(this.mb, this.holder, this.opts.leaseTtlMs);
     if (!grant.acquired) return false;
-    if (grant.tookOver || this.suspectLocks) {
-      // A holder killed inside `git add` leaves index.lock behind; after our own failure, only old locks go.
-      this.repo.removeStaleLocks(grant.tookOver ? 0 : STALE_LOCK_MS);
-      this.suspectLocks = false;
-    }
+    if (grant.tookOver) this.needsCleanup = true;
     return true;
   }
 

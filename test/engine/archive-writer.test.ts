@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { simpleGit } from "simple-git";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -256,13 +257,47 @@ describe("archive writer", () => {
     const deadPid = await exitedPid();
     first.db
       .prepare("UPDATE archive_lease SET holder = ?, expires_ms = ? WHERE id = 1")
-      .run(`pigeonhole:${(await import("node:os")).hostname()}:${deadPid}:abcdef`, Date.now() + 600_000);
-    writeFileSync(join(first.paths.archive, ".git", "index.lock"), "");
+      .run(`pigeonhole:${hostname()}:${deadPid}:abcdef`, Date.now() + 600_000);
+    // Its git died too (the lock is older than any running command) and left a half-written pack.
+    const lock = join(first.paths.archive, ".git", "index.lock");
+    const tmpPack = join(first.paths.archive, ".git", "objects", "pack", "tmp_pack_abc123");
+    for (const file of [lock, tmpPack]) {
+      writeFileSync(file, "");
+      utimesSync(file, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    }
     first.db.close();
 
     const reopened = track(openMailbox({ home: dir }));
     await reopened.flushArchive();
-    expect(existsSync(join(reopened.paths.archive, ".git", "index.lock"))).toBe(false);
+    expect(existsSync(lock)).toBe(false);
+    expect(existsSync(tmpPack)).toBe(false);
+    expect((await checkArchive(reopened)).ok).toBe(true);
+  });
+
+  it("waits for the orphaned git command of a dead writer to finish before running git itself", async () => {
+    const dir = home();
+    const first = mailboxWithoutWriter(dir);
+    await initArchive(first);
+    const { projectId, a, b } = smallWorld(first);
+    addMessage(first, { projectId, senderId: a, to: [b], subject: "Behind an orphan" });
+    first.db
+      .prepare("UPDATE archive_lease SET holder = ?, expires_ms = ? WHERE id = 1")
+      .run(`pigeonhole:${hostname()}:${await exitedPid()}:abcdef`, Date.now() + 600_000);
+    const lock = join(first.paths.archive, ".git", "index.lock");
+    writeFileSync(lock, ""); // a git command that is still running
+    first.db.close();
+
+    const reopened = track(mailboxWithoutWriter(dir));
+    const batches: DrainedBatch[] = [];
+    reopened.archive = startArchiveWriter(reopened, { pollMs: 20, onBatch: (batch) => batches.push(batch) });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(batches).toEqual([]);
+    expect(existsSync(lock)).toBe(true);
+    expect(jobCount(reopened)).toBeGreaterThan(0);
+
+    rmSync(lock); // the orphan finishes
+    await reopened.flushArchive();
+    expect(batches.length).toBeGreaterThan(0);
     expect((await checkArchive(reopened)).ok).toBe(true);
   });
 
