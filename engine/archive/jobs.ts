@@ -46,9 +46,17 @@ export function lastArchiveJobId(mb: Mailbox): number {
   return mb.statement<{ id: number | null }>("SELECT max(id) AS id FROM archive_jobs").get()?.id ?? 0;
 }
 
-/** True while any job with id <= `maxId` is still queued. */
-export function hasArchiveJobsUpTo(mb: Mailbox, maxId: number): boolean {
-  return mb.statement("SELECT 1 FROM archive_jobs WHERE id <= ? LIMIT 1").get(maxId) !== undefined;
+/**
+ * True while a job queued by `queuedBy` (a timestamp) with id <= `maxId` is still queued. The time bound
+ * matters because job ids are reused once the queue has been emptied (`archive_jobs.id` is a plain rowid):
+ * a job queued later with a small id must not keep a `flush` waiting forever under steady traffic.
+ */
+export function hasArchiveJobsUpTo(mb: Mailbox, maxId: number, queuedBy: string): boolean {
+  return (
+    mb
+      .statement("SELECT 1 FROM archive_jobs WHERE id <= ? AND created_ts <= ? LIMIT 1")
+      .get(maxId, queuedBy) !== undefined
+  );
 }
 
 /**

@@ -139,10 +139,11 @@ export class ArchiveWriter implements ArchiveSink {
     if (!this.repoReady && !this.closed) await this.kick();
     const target = lastArchiveJobId(this.mb);
     if (target === 0) return;
+    const calledAt = this.mb.now();
     const deadline = Date.now() + this.opts.flushTimeoutMs;
     for (;;) {
       if (!this.closed && Date.now() >= this.retryAt) await this.kick();
-      if (!hasArchiveJobsUpTo(this.mb, target)) return;
+      if (!hasArchiveJobsUpTo(this.mb, target, calledAt)) return;
       const left = deadline - Date.now();
       if (left <= 0) throw this.behind();
       await sleep(Math.min(this.opts.pollMs, left));

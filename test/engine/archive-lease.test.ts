@@ -130,6 +130,35 @@ describe("one archive writer at a time", () => {
     expect((await checkArchive(mb)).ok).toBe(true);
   });
 
+  it("flush ends once the jobs from before the call are gone, even when later jobs reuse their ids", async () => {
+    const mb = mailbox();
+    mb.db
+      .prepare("UPDATE archive_lease SET holder = ?, expires_ms = ? WHERE id = 1")
+      .run(FOREIGN, Date.now() + 60_000);
+    const writer = startArchiveWriter(mb, { pollMs: 10, flushTimeoutMs: 5000 });
+    mb.archive = writer;
+    smallWorld(mb);
+    expect(jobCount(mb)).toBe(3);
+    let flushed = false;
+    const flushing = writer.flush().then(() => {
+      flushed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(flushed).toBe(false);
+
+    // The lease holder drains those jobs; new mail arrives and its jobs get the freed ids again.
+    mb.db.exec("DELETE FROM archive_jobs");
+    const { projectId, a, b } = smallWorld(mb, "other");
+    addMessage(mb, { projectId, senderId: a, to: [b] });
+    const ids = (mb.db.prepare("SELECT id FROM archive_jobs ORDER BY id").all() as { id: number }[]).map(
+      (r) => r.id,
+    );
+    expect(ids[0]).toBe(1);
+    await flushing;
+    expect(flushed).toBe(true);
+    expect(jobCount(mb)).toBe(4);
+  });
+
   it("lets two mailboxes in one process share an archive: only the lease holder writes, both flushes resolve", async () => {
     const first = mailbox();
     const second = mailbox(first.paths.home);
