@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type AgentRecord,
@@ -19,9 +20,9 @@ import { loadAgents, loadMessages } from "../../engine/archive/load.js";
 import type { Mailbox } from "../../engine/mailbox.js";
 import {
   addAgent,
-  addMessage,
   mailboxWithoutWriter,
   markRead,
+  send,
   smallWorld,
   tempHome,
 } from "./helpers/archive-data.js";
@@ -249,37 +250,48 @@ describe("archive rows from the database", () => {
     cleanup();
   });
 
-  it("loads messages with receipts and attachments in batch, and agents without their token", () => {
+  it("loads messages with receipts and attachments in batch, and agents without their token", async () => {
     const t = tempHome();
     cleanup = t.cleanup;
-    mb = mailboxWithoutWriter(t.home);
-    const { projectId, a, b } = smallWorld(mb);
-    const c = addAgent(mb, projectId, "Zed", "super-secret-registration-token");
-    const m1 = addMessage(mb, {
-      projectId,
-      senderId: a,
+    const projectDir = join(t.home, "repo");
+    mkdirSync(projectDir);
+    writeFileSync(join(projectDir, "notes.txt"), "release notes\n");
+    const box = mailboxWithoutWriter(join(t.home, "mail"));
+    mb = box;
+    const { project, a, b } = smallWorld(box, projectDir);
+    const zed = addAgent(box, project, "Zed");
+    const m1 = await send(box, {
+      project,
+      from: a,
       to: [b],
-      bcc: [c],
+      bcc: [zed],
       subject: "One",
       payload: { k: [1, 2] },
-      attachments: [{ sha256: "cd".repeat(32), filename: "a.png", media_type: "image/png", bytes: 9 }],
+      attachment_paths: [join(projectDir, "notes.txt")],
     });
-    const m2 = addMessage(mb, { projectId, senderId: b, to: [a, c], subject: "Two" });
-    markRead(mb, m2, c, true);
-    const [one, two] = loadMessages(mb, [m2, m1]);
+    const m2 = await send(box, { project, from: b, to: [zed, a], subject: "Two" });
+    markRead(box, project, m2, zed, true);
+
+    const [one, two] = loadMessages(box, [m2, m1]);
     expect(one?.id).toBe(m1);
     expect(one?.payload).toBe('{"k":[1,2]}');
+    const stored = box.db
+      .prepare("SELECT sha256, bytes FROM message_attachments WHERE message_id = ?")
+      .get(m1);
     expect(one?.attachments).toEqual([
-      { sha256: "cd".repeat(32), name: "a.png", media_type: "image/png", bytes: 9, disposition: "file" },
+      expect.objectContaining({ ...(stored as object), name: "notes.txt", disposition: expect.any(String) }),
     ]);
     expect(one?.receipts.map((r) => [r.agent, r.kind])).toEqual([
-      [expect.any(String), "to"],
+      [b.name, "to"],
       ["Zed", "bcc"],
     ]);
-    expect(two?.receipts.find((r) => r.agent === "Zed")?.ack_ts).not.toBeNull();
-    const [zed] = loadAgents(mb, [c]);
-    expect(zed?.name).toBe("Zed");
-    expect(JSON.stringify(zed)).not.toContain("super-secret-registration-token");
-    expect(renderAgent(zed as AgentRecord).content).not.toContain("registration_token");
+    // Recipients in the order the sender gave them, with each one's state.
+    expect(two?.receipts.map((r) => r.agent)).toEqual(["Zed", a.name]);
+    expect(two?.receipts[0]?.ack_ts).toEqual(expect.any(String));
+    expect(two?.receipts[1]?.read_ts).toBeNull();
+    const [profile] = loadAgents(box, [zed.id]);
+    expect(profile?.name).toBe("Zed");
+    expect(JSON.stringify(profile)).not.toContain(zed.registration_token);
+    expect(renderAgent(profile as AgentRecord).content).not.toContain("registration_token");
   });
 });

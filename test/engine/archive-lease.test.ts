@@ -14,11 +14,11 @@ import { type DrainedBatch, startArchiveWriter } from "../../engine/archive/writ
 import { isPigeonholeError } from "../../engine/errors.js";
 import type { Mailbox } from "../../engine/mailbox.js";
 import {
-  addMessage,
-  addMessages,
   commitSummaries,
   jobCount,
   mailboxWithoutWriter,
+  send,
+  sendMany,
   smallWorld,
   tempHome,
 } from "./helpers/archive-data.js";
@@ -108,8 +108,8 @@ describe("one archive writer at a time", () => {
       onBatch: (b) => batches.push(b),
     });
     mb.archive = writer;
-    const { projectId, a, b } = smallWorld(mb);
-    addMessage(mb, { projectId, senderId: a, to: [b] });
+    const { project, a, b } = smallWorld(mb);
+    await send(mb, { project, from: a, to: [b] });
 
     let error: unknown;
     try {
@@ -148,8 +148,8 @@ describe("one archive writer at a time", () => {
 
     // The lease holder drains those jobs; new mail arrives and its jobs get the freed ids again.
     mb.db.exec("DELETE FROM archive_jobs");
-    const { projectId, a, b } = smallWorld(mb, "other");
-    addMessage(mb, { projectId, senderId: a, to: [b] });
+    const { project, a, b } = smallWorld(mb, "other");
+    await send(mb, { project, from: a, to: [b] });
     const ids = (mb.db.prepare("SELECT id FROM archive_jobs ORDER BY id").all() as { id: number }[]).map(
       (r) => r.id,
     );
@@ -172,12 +172,12 @@ describe("one archive writer at a time", () => {
     first.archive = startArchiveWriter(first, { debounceMs: 1, batchSize: 50, onBatch: observe(first) });
     second.archive = startArchiveWriter(second, { debounceMs: 1, batchSize: 50, onBatch: observe(second) });
 
-    const { projectId, a, b } = smallWorld(first);
+    const { project, a, b } = smallWorld(first);
     const ids: number[] = [];
     for (let round = 0; round < 10; round++) {
       const mb = round % 2 === 0 ? first : second;
       ids.push(
-        ...addMessages(mb, 30, (i) => ({ projectId, senderId: a, to: [b], subject: `R${round} ${i}` })),
+        ...(await sendMany(mb, 30, (i) => ({ project, from: a, to: [b], subject: `R${round} ${i}` }))),
       );
       await new Promise((resolve) => setTimeout(resolve, 5));
     }

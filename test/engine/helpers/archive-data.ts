@@ -2,13 +2,21 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { simpleGit } from "simple-git";
-import { enqueueArchiveJob } from "../../../engine/archive/jobs.js";
-import { Mailbox, type MailboxOptions } from "../../../engine/mailbox.js";
-import { ensureProject } from "../../../engine/projects.js";
+import {
+  acknowledgeMessage,
+  ensureProject,
+  fileReservationPaths,
+  Mailbox,
+  type MailboxOptions,
+  markMessageRead,
+  type RegisteredAgent,
+  registerAgent,
+  sendMessage,
+} from "../../../engine/index.js";
 
 /**
- * Rows for archive tests, written with SQL plus the archive job the real operation queues, in one
- * transaction (as the engine's operations do).
+ * Mailbox contents for the archive tests, made with the engine's real operations (each queues its archive
+ * job in its own transaction, as in production).
  */
 
 /** A fresh temp directory, removed by the returned cleanup. */
@@ -24,119 +32,89 @@ export function mailboxWithoutWriter(home: string, options: MailboxOptions = {})
 
 let agentCounter = 0;
 
-export function addAgent(
-  mb: Mailbox,
-  projectId: number,
-  name = `Agent${++agentCounter}`,
-  token = `secret-token-${name}`,
-): number {
-  return mb.write(() => {
-    const now = mb.now();
-    const id = Number(
-      mb
-        .statement(
-          `INSERT INTO agents (project_id, name, program, model, task_description, inception_ts, last_active_ts, registration_token)
-           VALUES (?, ?, 'claude-code', 'opus', 'testing the archive', ?, ?, ?)`,
-        )
-        .run(projectId, name, now, now, token).lastInsertRowid,
-    );
-    enqueueArchiveJob(mb, "agent", id);
-    return id;
-  });
-}
-
-export interface TestMessage {
-  projectId: number;
-  senderId: number;
-  to: number[];
-  cc?: number[];
-  bcc?: number[];
-  subject?: string;
-  body?: string;
-  payload?: unknown;
-  createdTs?: string;
-  attachments?: { sha256: string; filename: string; media_type: string; bytes: number }[];
-}
-
-/** Insert one message (with recipients and attachments) and its archive job. */
-export function addMessage(mb: Mailbox, m: TestMessage): number {
-  return mb.write(() => insertMessageRow(mb, m));
-}
-
-/** Insert many messages, one transaction each (like a burst of sends). */
-export function addMessages(mb: Mailbox, count: number, make: (i: number) => TestMessage): number[] {
-  const ids: number[] = [];
-  for (let i = 0; i < count; i++) ids.push(addMessage(mb, make(i)));
-  return ids;
-}
-
-function insertMessageRow(mb: Mailbox, m: TestMessage): number {
-  const id = Number(
-    mb
-      .statement(
-        `INSERT INTO messages (project_id, sender_id, thread_id, subject, body_md, importance, ack_required, payload, created_ts)
-         VALUES (?, ?, NULL, ?, ?, 'normal', 1, ?, ?)`,
-      )
-      .run(
-        m.projectId,
-        m.senderId,
-        m.subject ?? "Hello",
-        m.body ?? "Body text.",
-        m.payload === undefined ? null : JSON.stringify(m.payload),
-        m.createdTs ?? mb.now(),
-      ).lastInsertRowid,
-  );
-  const recipient = mb.statement(
-    "INSERT INTO message_recipients (message_id, agent_id, kind) VALUES (?, ?, ?)",
-  );
-  for (const [kind, list] of [
-    ["to", m.to],
-    ["cc", m.cc ?? []],
-    ["bcc", m.bcc ?? []],
-  ] as const) {
-    for (const agent of list) recipient.run(id, agent, kind);
-  }
-  (m.attachments ?? []).forEach((a, ordinal) => {
-    mb.statement(
-      `INSERT INTO message_attachments (message_id, ordinal, sha256, filename, media_type, bytes, disposition)
-       VALUES (?, ?, ?, ?, ?, ?, 'file')`,
-    ).run(id, ordinal, a.sha256, a.filename, a.media_type, a.bytes);
-  });
-  enqueueArchiveJob(mb, "message", id);
-  return id;
-}
-
-/** Mark a message read (and acknowledged) by one recipient, queuing the read_state job. */
-export function markRead(mb: Mailbox, messageId: number, agentId: number, ack = false): void {
-  mb.write(() => {
-    const now = mb.now();
-    mb.statement(
-      "UPDATE message_recipients SET read_ts = ?, ack_ts = CASE WHEN ? THEN ? ELSE ack_ts END WHERE message_id = ? AND agent_id = ?",
-    ).run(now, ack ? 1 : 0, now, messageId, agentId);
-    enqueueArchiveJob(mb, "read_state", messageId);
-  });
-}
-
-export function addReservation(mb: Mailbox, projectId: number, agentId: number, pattern: string): number {
-  return mb.write(() => {
-    const now = mb.now();
-    const id = Number(
-      mb
-        .statement(
-          `INSERT INTO file_reservations (project_id, agent_id, path_pattern, exclusive, reason, created_ts, expires_ts)
-           VALUES (?, ?, ?, 1, 'editing', ?, ?)`,
-        )
-        .run(projectId, agentId, pattern, now, now).lastInsertRowid,
-    );
-    enqueueArchiveJob(mb, "reservation", id);
-    return id;
+/** Register an agent (named `AgentN` unless given a name) in project `project`. */
+export function addAgent(mb: Mailbox, project: string, name = `Agent${++agentCounter}`): RegisteredAgent {
+  return registerAgent(mb, {
+    project_key: project,
+    program: "claude-code",
+    model: "opus",
+    name,
+    task_description: "testing the archive",
   });
 }
 
 /** A project plus two agents: the smallest mailbox that can hold a message. */
-export function smallWorld(mb: Mailbox, humanKey = "demo"): { projectId: number; a: number; b: number } {
-  const projectId = ensureProject(mb, { human_key: humanKey }).id;
-  return { projectId, a: addAgent(mb, projectId), b: addAgent(mb, projectId) };
+export function smallWorld(
+  mb: Mailbox,
+  humanKey = "demo",
+): { project: string; a: RegisteredAgent; b: RegisteredAgent } {
+  const project = ensureProject(mb, { human_key: humanKey }).slug;
+  return { project, a: addAgent(mb, project), b: addAgent(mb, project) };
+}
+
+export interface TestMessage {
+  project: string;
+  from: RegisteredAgent;
+  to: RegisteredAgent[];
+  cc?: RegisteredAgent[];
+  bcc?: RegisteredAgent[];
+  subject?: string;
+  body?: string;
+  payload?: unknown;
+  attachment_paths?: string[];
+}
+
+/** Send one message; returns its id. */
+export async function send(mb: Mailbox, m: TestMessage): Promise<number> {
+  const names = (list: RegisteredAgent[] | undefined) => (list ?? []).map((agent) => agent.name);
+  const sent = await sendMessage(mb, {
+    project_key: m.project,
+    sender_name: m.from.name,
+    to: names(m.to),
+    cc: names(m.cc),
+    bcc: names(m.bcc),
+    subject: m.subject ?? "Hello",
+    body_md: m.body ?? "Body text.",
+    payload: m.payload,
+    attachment_paths: m.attachment_paths ?? [],
+  });
+  return (sent.deliveries[0] as { payload: { id: number } }).payload.id;
+}
+
+/** Send `count` messages one after another (each its own transaction, like a burst of sends). */
+export async function sendMany(
+  mb: Mailbox,
+  count: number,
+  make: (i: number) => TestMessage,
+): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < count; i++) ids.push(await send(mb, make(i)));
+  return ids;
+}
+
+/** Mark a message read (and acknowledged when `ack`) by one recipient: a read_state job. */
+export function markRead(
+  mb: Mailbox,
+  project: string,
+  messageId: number,
+  reader: RegisteredAgent,
+  ack = false,
+): void {
+  const input = { project_key: project, agent_name: reader.name, message_id: messageId };
+  if (ack) acknowledgeMessage(mb, input);
+  else markMessageRead(mb, input);
+}
+
+/** Reserve `pattern` for `agent`; returns the reservation id. */
+export function reserve(mb: Mailbox, project: string, agent: RegisteredAgent, pattern: string): number {
+  const result = fileReservationPaths(mb, {
+    project_key: project,
+    agent_name: agent.name,
+    paths: [pattern],
+    ttl_seconds: 3600,
+    reason: "editing",
+  });
+  return (result.granted[0] as { id: number }).id;
 }
 
 /** Commit summaries of the archive at `dir`, newest first. */
