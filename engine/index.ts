@@ -54,6 +54,18 @@ export {
 export { type MailboxHealth, mailboxHealth } from "./health.js";
 export { checkRegistrationToken, projectOfAgent, type TokenCheck } from "./identity.js";
 export { AGENT_NAME_PATTERN, LIMITS, TOPIC_PATTERN } from "./limits.js";
+export {
+  MacroContactHandshakeInput,
+  MacroFileReservationCycleInput,
+  MacroPrepareThreadInput,
+  type MacroPrepareThreadResult,
+  MacroStartSessionInput,
+  type MacroStartSessionResult,
+  macroContactHandshake,
+  macroFileReservationCycle,
+  macroPrepareThread,
+  macroStartSession,
+} from "./macros.js";
 export { type ArchiveSink, Mailbox, type MailboxOptions, type MailboxPaths, resolveHome } from "./mailbox.js";
 export type { AttachmentView } from "./messages/attachments.js";
 export { lastMessageId, type MailChanges, mailChangesSince } from "./messages/changes.js";
@@ -128,6 +140,8 @@ export {
 } from "./reservations/reserve.js";
 export type { ReservationView, SkippedReservation } from "./reservations/rows.js";
 export { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
+export { type SearchHit, SearchMessagesInput, searchMessages } from "./search.js";
+export { SEARCH_SYNTAX_HELP, toFtsQuery } from "./search-query.js";
 export type { ActionItem, Mention, Question, ThreadSummary } from "./summaries/digest.js";
 export { type LlmConfig, llmConfigFromEnv } from "./summaries/llm.js";
 export {

@@ -81,7 +81,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX attachments_by_sha ON message_attachments(sha256);
 
   CREATE VIRTUAL TABLE messages_fts USING fts5(
-    subject, body_md, content='messages', content_rowid='id', tokenize='porter unicode61'
+    subject, body_md, content='messages', content_rowid='id', tokenize='porter unicode61', prefix='2 3'
   );
   CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
     INSERT INTO messages_fts(rowid, subject, body_md) VALUES (new.id, new.subject, new.body_md);

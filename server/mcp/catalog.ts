@@ -3,6 +3,7 @@ import { fail } from "../../engine/index.js";
 import { defineTool, type ToolSpec } from "./tool-spec.js";
 import { CONTACT_TOOLS } from "./tools/contacts.js";
 import { IDENTITY_TOOLS } from "./tools/identity.js";
+import { MACRO_TOOLS } from "./tools/macros.js";
 import { MESSAGING_TOOLS } from "./tools/messaging.js";
 import { RESERVATION_TOOLS } from "./tools/reservations.js";
 
@@ -16,6 +17,7 @@ export const TOOLS: readonly ToolSpec[] = [
   ...MESSAGING_TOOLS,
   ...CONTACT_TOOLS,
   ...RESERVATION_TOOLS,
+  ...MACRO_TOOLS,
 ];
 
 const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));

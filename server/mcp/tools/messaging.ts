@@ -12,8 +12,10 @@ import {
   ReceiptInput,
   ReplyMessageInput,
   replyMessage,
+  SearchMessagesInput,
   SendMessageInput,
   SummarizeThreadInput,
+  searchMessages,
   sendMessage,
   summarizeThread,
 } from "../../../engine/index.js";
@@ -117,5 +119,18 @@ export const MESSAGING_TOOLS = [
     actor: "agent_name",
     actorOptional: true,
     run: ({ mailbox }, args) => summarizeThread(mailbox, args),
+  }),
+
+  defineTool({
+    name: "search_messages",
+    title: "Search messages",
+    description:
+      'Full-text search of the mail the agent sent or received: words (AND implied), OR, NOT/-word, "phrases", prefix*, parentheses; ranked, with **highlighted** snippets.',
+    input: SearchMessagesInput,
+    access: "read",
+    core: true,
+    actor: "agent_name",
+    actorOptional: true,
+    run: ({ mailbox }, args) => searchMessages(mailbox, args),
   }),
 ];
