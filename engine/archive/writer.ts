@@ -37,6 +37,16 @@ export interface ArchiveWriterOptions {
   pollMs?: number;
   /** `flush()` gives up (BUSY) after this long. Default 60 s. */
   flushTimeoutMs?: number;
+  /**
+   * `close()` stops draining after this long (finishing the batch in hand): a short-lived process, such as
+   * a CLI call, must not wait for another process's backlog. The rest stays queued. Default 5 s.
+   */
+  closeTimeoutMs?: number;
+  /**
+   * How often an idle writer looks for jobs nobody is draining (left by a process that died or closed
+   * with a backlog while this one had nothing to write). Default 30 s.
+   */
+  idlePollMs?: number;
   /** First retry delay after a failure; doubles per failure up to `retryMaxMs`. Default 1 s. */
   retryBaseMs?: number;
   /** Longest retry delay. Default 60 s. */
@@ -68,6 +78,8 @@ const DEFAULTS = {
   leaseTtlMs: 10_000,
   pollMs: 200,
   flushTimeoutMs: 60_000,
+  closeTimeoutMs: 5000,
+  idlePollMs: 30_000,
   retryBaseMs: 1000,
   retryMaxMs: 60_000,
 } as const;
@@ -102,10 +114,13 @@ export class ArchiveWriter implements ArchiveSink {
   private readonly log: (line: string) => void;
   private readonly onBatch: ((batch: DrainedBatch) => void) | undefined;
   private timer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
   private timerDue = 0;
   private active: Promise<void> | null = null;
   private again = false;
   private closed = false;
+  /** Set by `close()`: no new batch starts after this time. */
+  private stopAt = Number.POSITIVE_INFINITY;
   private repoReady = false;
   private failures = 0;
   private retryAt = 0;
@@ -122,9 +137,18 @@ export class ArchiveWriter implements ArchiveSink {
     this.onBatch = options.onBatch;
   }
 
-  /** Begin: drain whatever is queued (jobs left by a crash included). */
+  /** Begin: drain whatever is queued (jobs left by a crash included), and keep an eye on the queue. */
   start(): void {
     this.schedule(0);
+    this.idleTimer = setInterval(() => {
+      if (this.closed || this.active || this.timer || !this.mb.db.open) return;
+      try {
+        if (lastArchiveJobId(this.mb) > 0) this.schedule(0);
+      } catch {
+        // A closed or broken database: the next drain reports it.
+      }
+    }, this.opts.idlePollMs);
+    this.idleTimer.unref();
   }
 
   /** Jobs were committed: drain soon. Wakes within the debounce window coalesce into one drain. */
@@ -154,11 +178,16 @@ export class ArchiveWriter implements ArchiveSink {
     }
   }
 
-  /** Stop: one last drain if this process can take the lease, then release it. Never throws. */
+  /**
+   * Stop: drain what is queued (for at most `closeTimeoutMs`) if this process can take the lease, then
+   * release it. Never throws; whatever is left stays queued for another process or the next start.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopAt = Date.now() + this.opts.closeTimeoutMs;
     if (this.timer) clearTimeout(this.timer);
+    if (this.idleTimer) clearInterval(this.idleTimer);
     this.timer = null;
     await this.active;
     if (!this.mb.db.open) return;
@@ -263,6 +292,7 @@ export class ArchiveWriter implements ArchiveSink {
     try {
       let after = 0;
       for (;;) {
+        if (Date.now() > this.stopAt) return "waiting";
         if (!this.takeLease()) return "waiting";
         if (this.needsCleanup && !inFlight) {
           // A command of the dead holder may still be finishing: wait for it rather than run next to it.

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { hostname } from "node:os";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { checkArchive } from "../../engine/archive/doctor.js";
 import {
   acquireLease,
@@ -190,6 +190,40 @@ describe("one archive writer at a time", () => {
     expect(check).toEqual(expect.objectContaining({ ok: true, missing: [] }));
     expect((await commitSummaries(first.paths.archive)).length).toBeGreaterThan(1);
     expect([...writers.values()].reduce((n, v) => n + v, 0)).toBeGreaterThan(0);
+  });
+
+  it("an idle writer picks up jobs that nobody woke it for", async () => {
+    const idle = mailbox();
+    idle.archive = startArchiveWriter(idle, { idlePollMs: 50 });
+    await idle.flushArchive();
+    // Another process queues jobs and dies before draining them (its mailbox has no writer here).
+    const other = mailbox(idle.paths.home);
+    const { project, a, b } = smallWorld(other);
+    await send(other, { project, from: a, to: [b], subject: "Left behind" });
+    expect(jobCount(idle)).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(jobCount(idle)).toBe(0), { timeout: 10_000, interval: 25 });
+    expect((await checkArchive(idle)).ok).toBe(true);
+  });
+
+  it("close stops after its time budget, leaving the rest queued and the lease free", async () => {
+    const mb = mailbox();
+    const { project, a, b } = smallWorld(mb);
+    await sendMany(mb, 300, (i) => ({ project, from: a, to: [b], subject: `Backlog ${i}` }));
+    const batches: DrainedBatch[] = [];
+    const writer = startArchiveWriter(mb, {
+      batchSize: 100,
+      closeTimeoutMs: 0,
+      onBatch: (x) => batches.push(x),
+    });
+    await writer.close();
+    expect(batches.length).toBeLessThanOrEqual(1);
+    expect(jobCount(mb)).toBeGreaterThan(0);
+    expect(readLease(mb)).toEqual({ holder: null, expires_ms: 0 });
+
+    const next = startArchiveWriter(mb);
+    await next.flush();
+    await next.close();
+    expect(jobCount(mb)).toBe(0);
   });
 
   it("close drains what it can and releases the lease", async () => {
