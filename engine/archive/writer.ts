@@ -31,7 +31,7 @@ export interface ArchiveWriterOptions {
   batchSize?: number;
   /** Delay between a wake and the drain it triggers, so a burst of sends becomes one batch. Default 20 ms. */
   debounceMs?: number;
-  /** Lease lifetime; renewed before every batch and before every commit. Default 10 s. */
+  /** Lease lifetime; renewed before every batch and commit, and every third of it while draining. Default 10 s. */
   leaseTtlMs?: number;
   /** How often a process whose jobs wait on another process's lease checks again. Default 200 ms. */
   pollMs?: number;
