@@ -31,7 +31,7 @@ export {
   SetContactPolicyInput,
   setContactPolicy,
 } from "./contacts/links.js";
-export { CONTACT_POLICIES, RECENT_CONTACT_WINDOW_SECONDS } from "./contacts/policy.js";
+export { CONTACT_POLICIES, CONTACT_WINDOW_SECONDS } from "./contacts/policy.js";
 export { ERROR_CODES, type ErrorCode, fail, isPigeonholeError, PigeonholeError } from "./errors.js";
 export {
   CHAINED_HOOK_NAME,

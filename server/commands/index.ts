@@ -2,6 +2,7 @@ import { agentsCommand } from "./agents.js";
 import type { CliCommand } from "./command.js";
 import { inboxCommand } from "./inbox.js";
 import { peekCommand } from "./peek.js";
+import { seedCommand } from "./seed.js";
 import { sendCommand } from "./send.js";
 import { serveCommand } from "./serve.js";
 
@@ -15,4 +16,5 @@ export const COMMANDS: readonly CliCommand[] = [
   inboxCommand,
   peekCommand,
   agentsCommand,
+  seedCommand,
 ];
