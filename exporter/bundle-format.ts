@@ -104,9 +104,16 @@ export const UNLISTED_FILES: ReadonlySet<string> = new Set([
  * with this before it is used.
  */
 export function isSafeBundlePath(path: string): boolean {
-  if (path === "" || path.length > 1024 || path.startsWith("/") || /[\\\u0000-\u001f\u007f]/.test(path))
-    return false;
+  if (path === "" || path.length > 1024 || path.startsWith("/") || hasControlOrBackslash(path)) return false;
   return path.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
+}
+
+function hasControlOrBackslash(path: string): boolean {
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f || code === 0x5c) return true;
+  }
+  return false;
 }
 
 /**
@@ -138,4 +145,32 @@ export function manifestProblems(value: unknown): string[] {
   checkFiles(m.files, "files");
   checkFiles(m.database?.chunks, "database.chunks");
   return problems;
+}
+
+/**
+ * Every file the manifest lists, `files` and `database.chunks` together, by path: what a verifier
+ * expects to find besides `UNLISTED_FILES`. A path listed twice with different sizes or hashes is
+ * reported in `conflicts` (the manifest contradicts itself) and kept with its first entry.
+ */
+export function listedFiles(manifest: Manifest): { files: Map<string, ManifestFile>; conflicts: string[] } {
+  const files = new Map<string, ManifestFile>();
+  const conflicts: string[] = [];
+  for (const file of [...manifest.files, ...manifest.database.chunks]) {
+    const seen = files.get(file.path);
+    if (!seen) files.set(file.path, file);
+    else if (seen.size !== file.size || seen.sha256 !== file.sha256) conflicts.push(file.path);
+  }
+  return { files, conflicts };
+}
+
+/**
+ * The fingerprint shown for an Ed25519 public key wherever a person compares keys (keygen, verify, the
+ * viewer): the first 8 bytes of sha256(public key) as lower-case hex in four groups, e.g.
+ * `3f2a:91bc:04de:7711`. A display aid only: pinning always compares the whole key. Uses WebCrypto, so
+ * Node and the browser compute the same string.
+ */
+export async function publicKeyFingerprint(publicKey: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", publicKey as Uint8Array<ArrayBuffer>));
+  const hex = Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+  return hex.match(/.{4}/g)?.join(":") ?? hex;
 }

@@ -1,8 +1,18 @@
 import type { CliCommand } from "./command.js";
+import { decryptCommand } from "./decrypt.js";
+import { keygenCommand } from "./keygen.js";
+import { previewCommand } from "./preview.js";
 import { serveCommand } from "./serve.js";
+import { verifyCommand } from "./verify.js";
 
 /**
  * Every `pigeonhole` subcommand, in `--help` order. Adding a command is one file under
  * `server/commands/` plus one entry here; the README coverage test then requires it to be documented.
  */
-export const COMMANDS: readonly CliCommand[] = [serveCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  serveCommand,
+  keygenCommand,
+  verifyCommand,
+  decryptCommand,
+  previewCommand,
+];
