@@ -128,6 +128,7 @@ async function checkSignature(
   }
   result.key_fingerprint = await publicKeyFingerprint(parsed.publicKey);
   const actualSha256 = hex(await digest(manifestBytes));
+  let signatureValid = false;
   if (options.publicKey && !equalBytes(options.publicKey, parsed.publicKey)) {
     const pinned = await publicKeyFingerprint(options.publicKey);
     problems.push({
@@ -148,10 +149,13 @@ async function checkSignature(
     } else if (!shaMatches) {
       problems.push({ path: sigPath, problem: "manifest_sha256 does not match manifest.json" });
     }
+    signatureValid = valid;
   }
   if (minisig === null) {
     problems.push({ path: BUNDLE_FILES.minisign, problem: "missing (written with every manifest.sig.json)" });
-  } else if (minisig) {
+  } else if (minisig && signatureValid) {
+    // The minisign file must carry the same key's signature over the same manifest. When the main
+    // signature already failed, the same failure would only be reported twice.
     const text = new TextDecoder().decode(minisig);
     const keyId = await minisignKeyId(parsed.publicKey);
     const problem = await minisignProblem(text, manifestBytes, parsed.publicKey, keyId);

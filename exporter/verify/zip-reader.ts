@@ -12,7 +12,14 @@ import type { BundleReader } from "./reader.js";
  * writes past an entry's declared size, so a lying header cannot inflate memory either. A zip whose files
  * all sit under one top-level directory holding manifest.json is read from inside that directory.
  */
-export function zipReader(zip: Uint8Array, source: string): BundleReader {
+export function zipReader(
+  zip: Uint8Array,
+  source: string,
+  limits: { bytes: number; entries: number } = {
+    bytes: LIMITS.bundleZipBytes,
+    entries: LIMITS.bundleZipEntries,
+  },
+): BundleReader {
   const seen = new Set<string>();
   let total = 0;
   const files = unzipSync(zip, {
@@ -30,15 +37,15 @@ export function zipReader(zip: Uint8Array, source: string): BundleReader {
       if (seen.has(name))
         throw fail.invalid(`${source}: zip entry ${name} appears twice; refusing the zip.`, { path: name });
       seen.add(name);
-      if (seen.size > LIMITS.bundleZipEntries) {
+      if (seen.size > limits.entries) {
         throw fail.tooLarge(
-          `${source}: more than ${LIMITS.bundleZipEntries} zip entries; unpack it and use the directory.`,
+          `${source}: more than ${limits.entries} zip entries (bundleZipEntries); unpack it and use the directory.`,
         );
       }
       total += entry.originalSize;
-      if (total > LIMITS.bundleZipBytes) {
+      if (total > limits.bytes) {
         throw fail.tooLarge(
-          `${source}: unpacks to more than ${LIMITS.bundleZipBytes} bytes (bundleZipBytes); unpack it and use the directory.`,
+          `${source}: unpacks to more than ${limits.bytes} bytes (bundleZipBytes); unpack it and use the directory.`,
         );
       }
       return !isDirectory;

@@ -33,13 +33,27 @@ function opensslVerify(dir: string, publicKey: Uint8Array, signatureB64: string)
   writeFileSync(join(dir, "sig.bin"), Buffer.from(signatureB64, "base64"));
   return spawnSync(
     "openssl",
-    ["pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", "manifest.json", "-sigfile", "sig.bin"],
+    [
+      "pkeyutl",
+      "-verify",
+      "-pubin",
+      "-inkey",
+      "pub.pem",
+      "-rawin",
+      "-in",
+      "manifest.json",
+      "-sigfile",
+      "sig.bin",
+    ],
     { cwd: dir, encoding: "utf8" },
   );
 }
 
 function minisignVerify(dir: string, pubFile: string, extra: string[] = []) {
-  return spawnSync("minisign", ["-V", ...extra, "-m", "manifest.json", "-p", pubFile], { cwd: dir, encoding: "utf8" });
+  return spawnSync("minisign", ["-V", ...extra, "-m", "manifest.json", "-p", pubFile], {
+    cwd: dir,
+    encoding: "utf8",
+  });
 }
 
 async function signedDir(manifest = '{"format":"pigeonhole-bundle","hello":"world"}\n') {
@@ -68,7 +82,9 @@ describe("keygen", () => {
     expect(fingerprint).toMatch(/^[0-9a-f]{4}(:[0-9a-f]{4}){3}$/);
     expect(secret.fingerprint).toBe(fingerprint);
     const minisignPub = readFileSync(`${secretPath}.minisign.pub`, "utf8");
-    expect(minisignPub).toMatch(/^untrusted comment: minisign public key [0-9A-F]{16}\n[A-Za-z0-9+/=]{56}\n$/);
+    expect(minisignPub).toMatch(
+      /^untrusted comment: minisign public key [0-9A-F]{16}\n[A-Za-z0-9+/=]{56}\n$/,
+    );
     const parsed = parseMinisignPublicKey(minisignPub);
     expect(Buffer.from(parsed?.publicKey ?? []).toString("base64")).toBe(secret.public_key);
     expect(parsed?.keyId).toEqual(await minisignKeyId(raw));
@@ -124,8 +140,19 @@ describe("manifest signatures", () => {
     expect(prehashedOnly.stderr).toMatch(/[Ll]egacy/);
     // The minisign file carries the same Ed25519 signature as manifest.sig.json.
     const minisig = readFileSync(join(dir, "manifest.json.minisig"), "utf8").split("\n");
-    expect(Buffer.from(minisig[1] ?? "", "base64").subarray(10).toString("base64")).toBe(signature.signature);
-    expect(await minisignProblem(minisig.join("\n"), readFileSync(join(dir, "manifest.json")), raw, await minisignKeyId(raw))).toBeNull();
+    expect(
+      Buffer.from(minisig[1] ?? "", "base64")
+        .subarray(10)
+        .toString("base64"),
+    ).toBe(signature.signature);
+    expect(
+      await minisignProblem(
+        minisig.join("\n"),
+        readFileSync(join(dir, "manifest.json")),
+        raw,
+        await minisignKeyId(raw),
+      ),
+    ).toBeNull();
   });
 
   it("are rejected by openssl, minisign and our checker after one flipped byte of manifest.json", async () => {
@@ -147,31 +174,63 @@ describe("manifest signatures", () => {
     writeFileSync(path, edited);
     expect(minisignVerify(dir, key.files.minisign).status).not.toBe(0);
     const raw = base64ToBytes(key.publicKey) as Uint8Array;
-    const problem = await minisignProblem(edited, readFileSync(join(dir, "manifest.json")), raw, await minisignKeyId(raw));
+    const problem = await minisignProblem(
+      edited,
+      readFileSync(join(dir, "manifest.json")),
+      raw,
+      await minisignKeyId(raw),
+    );
     expect(problem).toMatch(/trusted comment/);
   });
 
   it("our checker accepts a prehashed (ED) signature made by the real minisign binary", async () => {
     const dir = freshDir();
     writeFileSync(join(dir, "manifest.json"), "{}\n");
-    const gen = spawnSync("minisign", ["-G", "-W", "-p", "m.pub", "-s", "m.key"], { cwd: dir, encoding: "utf8" });
+    const gen = spawnSync("minisign", ["-G", "-W", "-p", "m.pub", "-s", "m.key"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     expect(gen.status, gen.stderr).toBe(0);
-    const sign = spawnSync("minisign", ["-S", "-s", "m.key", "-m", "manifest.json"], { cwd: dir, encoding: "utf8" });
+    const sign = spawnSync("minisign", ["-S", "-s", "m.key", "-m", "manifest.json"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     expect(sign.status, sign.stderr).toBe(0);
     const pub = parseMinisignPublicKey(readFileSync(join(dir, "m.pub"), "utf8"));
     const text = readFileSync(join(dir, "manifest.json.minisig"), "utf8");
-    expect(Buffer.from(text.split("\n")[1] ?? "", "base64").subarray(0, 2).toString()).toBe("ED");
-    expect(await minisignProblem(text, readFileSync(join(dir, "manifest.json")), pub!.publicKey, pub!.keyId)).toBeNull();
-    expect(await minisignProblem(text, new TextEncoder().encode("{ }\n"), pub!.publicKey, pub!.keyId)).toMatch(/does not verify/);
+    expect(
+      Buffer.from(text.split("\n")[1] ?? "", "base64")
+        .subarray(0, 2)
+        .toString(),
+    ).toBe("ED");
+    expect(
+      await minisignProblem(text, readFileSync(join(dir, "manifest.json")), pub!.publicKey, pub!.keyId),
+    ).toBeNull();
+    expect(
+      await minisignProblem(text, new TextEncoder().encode("{ }\n"), pub!.publicKey, pub!.keyId),
+    ).toMatch(/does not verify/);
   });
 
   it("writes both signature files atomically: no temporary file is left behind", async () => {
     const { dir } = await signedDir();
     const names = execFileSync("ls", ["-A", dir], { encoding: "utf8" }).trim().split("\n").sort();
     expect(names).toEqual(
-      ["key", "key.minisign.pub", "key.pub", "manifest.json", "manifest.json.minisig", "manifest.sig.json"].sort(),
+      [
+        "key",
+        "key.minisign.pub",
+        "key.pub",
+        "manifest.json",
+        "manifest.json.minisig",
+        "manifest.sig.json",
+      ].sort(),
     );
     const sig = JSON.parse(readFileSync(join(dir, "manifest.sig.json"), "utf8"));
-    expect(Object.keys(sig).sort()).toEqual(["algorithm", "generated_at", "manifest_sha256", "public_key", "signature"]);
+    expect(Object.keys(sig).sort()).toEqual([
+      "algorithm",
+      "generated_at",
+      "manifest_sha256",
+      "public_key",
+      "signature",
+    ]);
   });
 });
