@@ -104,16 +104,12 @@ export const UNLISTED_FILES: ReadonlySet<string> = new Set([
  * with this before it is used.
  */
 export function isSafeBundlePath(path: string): boolean {
-  if (path === "" || path.length > 1024 || path.startsWith("/") || hasControlOrBackslash(path)) return false;
-  return path.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
-}
-
-function hasControlOrBackslash(path: string): boolean {
+  if (path === "" || path.length > 1024 || path.startsWith("/") || path.includes("\\")) return false;
   for (let i = 0; i < path.length; i++) {
     const code = path.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f || code === 0x5c) return true;
+    if (code < 0x20 || code === 0x7f) return false;
   }
-  return false;
+  return path.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
 }
 
 /**
