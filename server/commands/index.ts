@@ -1,7 +1,11 @@
+import { agentsCommand } from "./agents.js";
 import type { CliCommand } from "./command.js";
 import { decryptCommand } from "./decrypt.js";
+import { inboxCommand } from "./inbox.js";
 import { keygenCommand } from "./keygen.js";
+import { peekCommand } from "./peek.js";
 import { previewCommand } from "./preview.js";
+import { sendCommand } from "./send.js";
 import { serveCommand } from "./serve.js";
 import { verifyCommand } from "./verify.js";
 
@@ -11,6 +15,10 @@ import { verifyCommand } from "./verify.js";
  */
 export const COMMANDS: readonly CliCommand[] = [
   serveCommand,
+  sendCommand,
+  inboxCommand,
+  peekCommand,
+  agentsCommand,
   keygenCommand,
   verifyCommand,
   decryptCommand,
