@@ -2,17 +2,20 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { fail } from "../engine/errors.js";
+import { BUNDLE_FILES } from "./bundle-format.js";
 
 /**
  * A directory built in a hidden staging directory next to its destination and published with one
  * rename, so the destination holds either nothing new or the complete result, never a half-written one.
  */
 export interface StagedDir {
-  /** Where to write; becomes `destination` on `publish()`. */
+  /** Where to write; becomes the destination on `publish()`. */
   readonly path: string;
-  /** Move the staging directory to the destination (replacing an empty or, with force, any directory). */
+  /** Private scratch space (mode 0700) on the same file system; never published. */
+  readonly work: string;
+  /** Move `path` to the destination (replacing an empty directory or, with force, a previous bundle). */
   publish(): Promise<void>;
-  /** Remove the staging directory (after a failure). Idempotent; a no-op after publish. */
+  /** Remove the staging directory, scratch included. Idempotent; call it whatever happened. */
   discard(): Promise<void>;
 }
 
@@ -27,7 +30,7 @@ export async function stageDir(destination: string, options: { force?: boolean }
   const existing = await entriesOf(target);
   if (existing === "file") throw fail.conflict(`${destination} is a file; choose a directory for --out.`);
   if (existing !== null && existing.length > 0) {
-    if (!existing.includes("manifest.json")) {
+    if (!existing.includes(BUNDLE_FILES.manifest)) {
       throw fail.conflict(
         `${destination} is not empty and is not a bundle; choose another --out (--force replaces only a bundle).`,
       );
@@ -38,28 +41,27 @@ export async function stageDir(destination: string, options: { force?: boolean }
       );
     }
   }
-  const suffix = randomBytes(6).toString("hex");
-  const path = join(dirname(target), `.${basename(target)}.staging-${suffix}`);
-  await mkdir(path, { recursive: false });
-  let published = false;
+  const root = join(dirname(target), `.${basename(target)}.staging-${randomBytes(6).toString("hex")}`);
+  const path = join(root, "bundle");
+  const work = join(root, "work");
+  await mkdir(root, { mode: 0o700 });
+  await mkdir(path);
+  await mkdir(work, { mode: 0o700 });
   return {
     path,
+    work,
     async publish() {
-      const old = join(dirname(target), `.${basename(target)}.old-${suffix}`);
+      const previous = join(root, "previous");
       const hadTarget = (await entriesOf(target)) !== null;
-      if (hadTarget) await rename(target, old);
+      if (hadTarget) await rename(target, previous);
       try {
         await rename(path, target);
       } catch (error) {
-        if (hadTarget) await rename(old, target);
+        if (hadTarget) await rename(previous, target);
         throw error;
       }
-      published = true;
-      if (hadTarget) await rm(old, { recursive: true, force: true });
     },
-    async discard() {
-      if (!published) await rm(path, { recursive: true, force: true });
-    },
+    discard: () => rm(root, { recursive: true, force: true }),
   };
 }
 

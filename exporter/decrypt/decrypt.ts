@@ -1,13 +1,16 @@
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, open, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Decrypter } from "age-encryption";
 import { fail, isPigeonholeError } from "../../engine/errors.js";
-import { BUNDLE_FILES, chunkPath, type Manifest, type ManifestFile } from "../bundle-format.js";
+import { BUNDLE_FILES, type Manifest, type ManifestFile } from "../bundle-format.js";
 import { type SigningKey, writeBundleSignatures } from "../signing.js";
 import { stageDir } from "../staged-dir.js";
 import type { BundleReader } from "../verify/reader.js";
 import { verifyBundle } from "../verify/verify.js";
+import { writeDatabaseChunks } from "./chunks.js";
+import { extractEmbeddedAttachments } from "./embedded-attachments.js";
 
 /** The secret for an encrypted bundle: age identities (X25519) or the passphrase (scrypt). */
 export type DecryptSecret = { identities: string[] } | { passphrase: string };
@@ -27,6 +30,8 @@ export interface DecryptResult {
   out: string;
   /** Plaintext database bytes and chunk count. */
   database: { size: number; chunks: number; sha256: string };
+  /** Attachments moved out of the database into files. */
+  attachments: number;
   /** Other files copied unchanged (viewer, README, ...). */
   files_copied: number;
   signed: boolean;
@@ -36,8 +41,9 @@ const SQLITE_HEADER = "SQLite format 3\0";
 
 /**
  * Turn the encrypted bundle `reader` reads into a plain bundle at `options.out`: verify the input first
- * (every hash; its signature when signed), decrypt the concatenated chunks as one age stream, re-chunk
- * the SQLite database with the same chunk size, copy every other listed file, and write a manifest with
+ * (every hash; its signature when signed), decrypt the concatenated chunks as one age stream, move
+ * attachments embedded in the database out into files (`extractEmbeddedAttachments`), re-chunk the
+ * SQLite database with the same chunk size, copy every other listed file, and write a manifest with
  * `encryption: null`, signed only with `signKey`. The result is built in a staging directory and
  * published with one rename: on any failure (wrong identity or passphrase included) nothing is written.
  * Throws INVALID_ARGUMENT naming the problem.
@@ -62,8 +68,15 @@ export async function decryptBundle(reader: BundleReader, options: DecryptOption
   const decrypter = makeDecrypter(manifest, options.secret);
   const staged = await stageDir(options.out, { force: options.force === true });
   try {
-    const plain = await decryptDatabase(reader, manifest, decrypter);
-    const database = await writeChunks(staged.path, plain, manifest.database.chunk_size);
+    // SQLite needs a file to open: the plaintext goes to private scratch space, never published.
+    const databaseFile = join(staged.work, "database.sqlite3");
+    await writePlaintext(await decryptDatabase(reader, manifest, decrypter), databaseFile);
+    const attachments = extractEmbeddedAttachments(databaseFile, staged.path);
+    const database = await writeDatabaseChunks({
+      source: createReadStream(databaseFile),
+      bundleDir: staged.path,
+      chunkSize: manifest.database.chunk_size,
+    });
     const chunkPaths = new Set(manifest.database.chunks.map((c) => c.path));
     const others = manifest.files.filter((f) => !chunkPaths.has(f.path));
     for (const file of others) await copyFile(reader, file, staged.path);
@@ -78,7 +91,9 @@ export async function decryptBundle(reader: BundleReader, options: DecryptOption
         encrypted: false,
       },
       encryption: null,
-      files: [...others, ...(chunksListed ? database.chunks : [])].sort((a, b) => compare(a.path, b.path)),
+      files: [...others, ...attachments, ...(chunksListed ? database.chunks : [])].sort((a, b) =>
+        compare(a.path, b.path),
+      ),
     };
     await writeFile(join(staged.path, BUNDLE_FILES.manifest), `${JSON.stringify(plainManifest, null, 2)}\n`);
     if (options.signKey) await writeBundleSignatures(staged.path, options.signKey);
@@ -86,6 +101,7 @@ export async function decryptBundle(reader: BundleReader, options: DecryptOption
     return {
       out: options.out,
       database: { size: database.size, chunks: database.chunks.length, sha256: database.sha256 },
+      attachments: attachments.length,
       files_copied: others.length,
       signed: options.signKey !== undefined,
     };
@@ -154,28 +170,11 @@ async function decryptDatabase(
   }
 }
 
-/** Write `plain` as `db/chunk-NNNNN` files of `chunkSize` bytes, hashing each and the whole. */
-async function writeChunks(
-  root: string,
-  plain: ReadableStream<Uint8Array>,
-  chunkSize: number,
-): Promise<{ chunks: ManifestFile[]; size: number; sha256: string }> {
-  await mkdir(join(root, dirname(chunkPath(0))), { recursive: true });
-  const whole = createHash("sha256");
-  const chunks: ManifestFile[] = [];
-  let current: {
-    handle: Awaited<ReturnType<typeof open>>;
-    hash: ReturnType<typeof createHash>;
-    size: number;
-  } | null = null;
-  let size = 0;
-  const finishChunk = async () => {
-    if (!current) return;
-    await current.handle.close();
-    chunks.push({ path: chunkPath(chunks.length), size: current.size, sha256: current.hash.digest("hex") });
-    current = null;
-  };
+/** Stream the plaintext to `file`, failing with one line when it is damaged or not a SQLite database. */
+async function writePlaintext(plain: ReadableStream<Uint8Array>, file: string): Promise<void> {
+  const handle = await open(file, "wx", 0o600);
   const stream = plain.getReader();
+  let size = 0;
   try {
     for (;;) {
       let read: Awaited<ReturnType<typeof stream.read>>;
@@ -193,27 +192,12 @@ async function writeChunks(
           "The decrypted payload is not a SQLite database; this is not a Pigeonhole bundle.",
         );
       }
-      whole.update(read.value);
       size += read.value.length;
-      let data = read.value;
-      while (data.length > 0) {
-        if (!current) {
-          const handle = await open(join(root, chunkPath(chunks.length)), "wx");
-          current = { handle, hash: createHash("sha256"), size: 0 };
-        }
-        const part = data.subarray(0, chunkSize - current.size);
-        await current.handle.write(part);
-        current.hash.update(part);
-        current.size += part.length;
-        data = data.subarray(part.length);
-        if (current.size === chunkSize) await finishChunk();
-      }
+      await handle.write(read.value);
     }
-    await finishChunk();
   } finally {
-    await (current as { handle: { close(): Promise<void> } } | null)?.handle.close();
+    await handle.close();
   }
-  return { chunks, size, sha256: whole.digest("hex") };
 }
 
 function startsWithSqliteHeader(bytes: Uint8Array): boolean {

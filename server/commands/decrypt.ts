@@ -48,7 +48,7 @@ async function decrypt(source: string, options: DecryptOptions): Promise<void> {
     });
     process.stdout.write(
       `decrypted: ${result.out} (database ${result.database.size} bytes in ${result.database.chunks} chunks, ` +
-        `${result.files_copied} other files, ${result.signed ? `signed by key ${signKey?.fingerprint}` : "unsigned: verify it with --allow-unsigned"})\n`,
+        `${result.attachments} attachments, ${result.files_copied} other files, ${result.signed ? `signed by key ${signKey?.fingerprint}` : "unsigned: verify it with --allow-unsigned"})\n`,
     );
   } finally {
     await reader.close();

@@ -6,7 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { chunkPath, type Manifest } from "../../exporter/bundle-format.js";
 import { signingKeyFromSeed } from "../../exporter/keys.js";
 import { ageEncrypt, writeBundle } from "../../fixtures/bundle-builder.js";
-import { buildVectorDatabase, VECTOR_MESSAGES, VECTOR_VIEWER_FILES } from "../../fixtures/bundle-vectors.js";
+import {
+  buildVectorDatabase,
+  VECTOR_ATTACHMENT_PATH,
+  VECTOR_MESSAGES,
+  VECTOR_VIEWER_FILES,
+} from "../../fixtures/bundle-vectors.js";
 import { killAll, runCli } from "../server/cli-process.js";
 import { vectorWorkspace } from "./bundles.js";
 
@@ -29,21 +34,35 @@ function concatenatedChunks(dir: string): Buffer {
   return Buffer.concat(readManifest(dir).database.chunks.map((c) => readFileSync(join(dir, c.path))));
 }
 
-/** The rows of the `messages` table of the plain bundle at `dir`, opened as a real SQLite file. */
-function messagesOf(dir: string) {
-  const file = join(dirname(dir), `${Date.now()}-${Math.random()}.sqlite3`);
-  writeFileSync(file, concatenatedChunks(dir));
+/** Open `bytes` as a real SQLite file and run `read` on it. */
+function withDatabase<T>(bytes: Buffer, read: (db: Database.Database) => T): T {
+  const file = join(ws.root, `db-${Date.now()}-${Math.random()}.sqlite3`);
+  writeFileSync(file, bytes);
   const db = new Database(file, { readonly: true });
   try {
-    return db.prepare("SELECT id, sender, subject, body FROM messages ORDER BY id").all();
+    return read(db);
   } finally {
     db.close();
   }
 }
 
+const messagesIn = (db: Database.Database) =>
+  db.prepare("SELECT id, sender, subject, body FROM messages ORDER BY id").all();
+const tablesIn = (db: Database.Database) =>
+  (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string;
+    }[]
+  ).map((t) => t.name);
+
+/** The rows of the `messages` table of the plain bundle at `dir`. */
+function messagesOf(dir: string) {
+  return withDatabase(concatenatedChunks(dir), messagesIn);
+}
+
 /** Entries of `dir`'s parent that are staging leftovers of a decrypt into `dir`. */
 function leftovers(dir: string): string[] {
-  return readdirSync(dirname(dir)).filter((name) => name.includes(".staging-") || name.includes(".old-"));
+  return readdirSync(dirname(dir)).filter((name) => name.includes(".staging-"));
 }
 
 async function decrypt(vector: string, secretArgs: string[], extra: string[] = []) {
@@ -69,6 +88,22 @@ describe("pigeonhole decrypt", () => {
       expect(readFileSync(join(out, path), "utf8")).toBe(content);
     }
     expect(existsSync(join(out, "manifest.sig.json"))).toBe(false);
+    // The attachment embedded in the encrypted database is a file again, where a plain export puts it.
+    expect(readFileSync(join(out, VECTOR_ATTACHMENT_PATH), "utf8")).toBe(
+      "An attachment of the bundle vectors.\n",
+    );
+    withDatabase(concatenatedChunks(out), (db) => {
+      expect(tablesIn(db)).not.toContain("attachment_blobs");
+      expect(db.prepare("SELECT status, path FROM message_attachments").all()).toEqual([
+        { status: "file", path: VECTOR_ATTACHMENT_PATH },
+      ]);
+    });
+    const nonChunks = (dir: string) =>
+      readManifest(dir)
+        .files.map((f) => f.path)
+        .filter((p) => !p.startsWith("db/"));
+    expect(nonChunks(out)).toEqual(nonChunks(ws.vector("good-unsigned").dir));
+    expect(run.stdout).toContain("1 attachments");
     const verify = await runCli(["verify", out, "--allow-unsigned"]);
     expect(verify.code, verify.stdout).toBe(0);
     expect(leftovers(out)).toEqual([]);
@@ -93,9 +128,10 @@ describe("pigeonhole decrypt", () => {
       cwd: dir,
     });
     expect(plain.subarray(0, 16).toString("latin1")).toBe("SQLite format 3\0");
-    const { out, run } = await decrypt("encrypted-x25519", ["--identity", ws.vectors.keys.ageIdentityFile]);
-    expect(run.code, run.stderr).toBe(0);
-    expect(concatenatedChunks(out).equals(plain)).toBe(true);
+    withDatabase(plain, (db) => {
+      expect(messagesIn(db)).toEqual(VECTOR_MESSAGES.map((m) => ({ ...m })));
+      expect(tablesIn(db)).toContain("attachment_blobs");
+    });
   });
 
   it("the real age binary decrypts the passphrase vector (typed on a terminal, which `script` provides)", async () => {
@@ -109,12 +145,9 @@ describe("pigeonhole decrypt", () => {
       timeout: 30_000,
     });
     expect(typed.status, String(typed.stdout)).toBe(0);
-    const { out, run } = await decrypt("encrypted-passphrase", [
-      "--passphrase-file",
-      ws.vectors.keys.passphraseFile,
-    ]);
-    expect(run.code, run.stderr).toBe(0);
-    expect(readFileSync(join(work, "db.sqlite3")).equals(concatenatedChunks(out))).toBe(true);
+    withDatabase(readFileSync(join(work, "db.sqlite3")), (db) => {
+      expect(messagesIn(db)).toEqual(VECTOR_MESSAGES.map((m) => ({ ...m })));
+    });
   });
 
   it("decrypts a bundle whose ciphertext the real age binary made (age -r)", async () => {
@@ -247,10 +280,13 @@ describe("pigeonhole decrypt", () => {
     const kept = await runCli(args);
     expect(kept.code).toBe(1);
     expect(kept.stderr).toMatch(/already holds a bundle.*--force/);
-    expect(existsSync(join(out, "attachments"))).toBe(true);
+    const manifestBefore = readFileSync(join(out, "manifest.json"), "utf8");
+    expect(manifestBefore).toBe(readFileSync(join(ws.vector("good-unsigned").dir, "manifest.json"), "utf8"));
+    writeFileSync(join(out, "from-before.txt"), "old");
     const replaced = await runCli([...args, "--force"]);
     expect(replaced.code, replaced.stderr).toBe(0);
-    expect(existsSync(join(out, "attachments"))).toBe(false);
+    expect(existsSync(join(out, "from-before.txt"))).toBe(false);
+    expect(readFileSync(join(out, "manifest.json"), "utf8")).not.toBe(manifestBefore);
     expect(readManifest(out).encryption).toBeNull();
     expect(leftovers(out)).toEqual([]);
   });
