@@ -150,12 +150,17 @@ function databaseProblems(m: Partial<Manifest>): string[] {
   if (typeof db !== "object" || db === null) return ["database is not an object"];
   const problems: string[] = [];
   const isCount = (n: unknown) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
-  if (!isCount(db.chunk_size) || db.chunk_size === 0) problems.push("database.chunk_size is not a positive integer");
+  if (!isCount(db.chunk_size) || db.chunk_size === 0)
+    problems.push("database.chunk_size is not a positive integer");
   if (!isCount(db.size)) problems.push("database.size is not a whole number");
-  if (typeof db.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(db.sha256)) problems.push("bad database.sha256");
+  if (typeof db.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(db.sha256))
+    problems.push("bad database.sha256");
   if (typeof db.encrypted !== "boolean") problems.push("database.encrypted is not a boolean");
   const encryption = m.encryption;
-  if (encryption !== null && (encryption?.format !== "age" || !["x25519", "scrypt"].includes(encryption.mode))) {
+  if (
+    encryption !== null &&
+    (encryption?.format !== "age" || !["x25519", "scrypt"].includes(encryption.mode))
+  ) {
     problems.push("encryption is neither null nor an age x25519/scrypt description");
   }
   if (db.encrypted !== (encryption !== null && encryption !== undefined)) {
@@ -166,7 +171,9 @@ function databaseProblems(m: Partial<Manifest>): string[] {
     db.chunks.forEach((chunk, i) => {
       const last = i === db.chunks.length - 1;
       if (last ? chunk.size > db.chunk_size || chunk.size === 0 : chunk.size !== db.chunk_size) {
-        problems.push(`database.chunks: ${chunk.path} is ${chunk.size} bytes, not cut at chunk_size ${db.chunk_size}`);
+        problems.push(
+          `database.chunks: ${chunk.path} is ${chunk.size} bytes, not cut at chunk_size ${db.chunk_size}`,
+        );
       }
     });
   }
