@@ -19,6 +19,21 @@ export {
   retireAgent,
   unretireAgent,
 } from "./agents.js";
+export { type ArchiveCheck, checkArchive, rebuildArchive } from "./archive/doctor.js";
+export {
+  agentProfilePath,
+  messagePath,
+  parseMessageFile,
+  projectPath,
+  reservationPath,
+} from "./archive/layout.js";
+export { type ArchiveCommit, recentCommits } from "./archive/repo.js";
+export {
+  type ArchiveWriter,
+  type ArchiveWriterOptions,
+  type DrainedBatch,
+  startArchiveWriter,
+} from "./archive/writer.js";
 export {
   type ContactEntry,
   type ContactRequestResult,
@@ -154,3 +169,4 @@ export {
   type ThreadSummaryResult,
 } from "./summaries/summarize.js";
 export { parseInput } from "./validate.js";
+export { WhoisInput, type WhoisResult, whois } from "./whois.js";

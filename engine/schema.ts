@@ -143,7 +143,8 @@ export const MIGRATIONS: readonly string[] = [
 
   -- Transactional outbox for the Git archive: a job is inserted in the same transaction as its data.
   CREATE TABLE archive_jobs (
-    id INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: ids are never reused after the queue empties, so "every job up to id N" is exact.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL CHECK (kind IN ('project', 'agent', 'message', 'reservation', 'read_state')),
     ref INTEGER NOT NULL,
     created_ts TEXT NOT NULL

@@ -24,12 +24,14 @@ describe("README tool profiles", () => {
   it("states tools/list sizes within 10% of what the server sends", async () => {
     const measured = await measureToolsList();
     const rows = new Map(
-      [...toolProfilesSection().matchAll(/^\| `(\w+)` \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|$/gm)].map(
-        (m) => [
-          m[1],
-          { tools: number(m[2] as string), chars: number(m[3] as string), tokens: number(m[4] as string) },
-        ],
-      ),
+      [
+        ...toolProfilesSection().matchAll(
+          /^\|\s*`(\w+)`\s*\|\s*([\d,]+)\s*\|\s*([\d,]+)\s*\|\s*([\d,]+)\s*\|$/gm,
+        ),
+      ].map((m) => [
+        m[1],
+        { tools: number(m[2] as string), chars: number(m[3] as string), tokens: number(m[4] as string) },
+      ]),
     );
     const fresh = `measured now:\n${formatToolsListTable(measured)}`;
     expect([...rows.keys()], fresh).toEqual(measured.map((m) => m.profile));

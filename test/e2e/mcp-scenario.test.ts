@@ -321,6 +321,11 @@ async function scenario(newSession: SessionFactory): Promise<void> {
     last_active_ts: expect.any(String),
   });
 
+  // whois: the profile, and its commits from the Git archive (empty while the archive writer catches up).
+  const who = await ok(bob, "whois", { project_key: slug, agent_name: "Dave", commit_limit: 3 });
+  expect(who).toMatchObject({ name: "Dave", program: expect.any(String), recent_commits: expect.any(Array) });
+  expect(who).not.toHaveProperty("registration_token");
+
   // The same agent from a new session (a restarted client) proves itself with its registration token.
   const aliceAgain = await session();
   const checkIn = {
