@@ -1,57 +1,26 @@
-import * as engine from "../../engine/index.js";
+import { checkArchive, openMailbox } from "../../engine/index.js";
 import type { Check } from "./report.js";
 
 /**
- * "Archive complete" for the stress report. The engine's `checkArchive` (archive writer branch) compares
- * the Git archive with the database; until the engine exports it, the check falls back to what this
- * engine can promise: every stored message has its archive job in the transactional outbox.
+ * "Archive complete" for the stress report: open the mailbox, let its archive writer drain every queued
+ * job (whichever process held the lease when the server was killed), then compare Git with the database.
  */
-
-/** The part of `checkArchive`'s answer the report uses. */
-interface ArchiveCheck {
-  enabled: boolean;
-  ok: boolean;
-  pending_jobs: number;
-  missing: number[];
-}
-
-type CheckArchive = (mb: engine.Mailbox) => Promise<ArchiveCheck>;
-
-/** Open the mailbox at `home`, let its archive writer catch up, and check the archive against the database. */
 export async function checkArchiveComplete(home: string): Promise<Check> {
-  const checkArchive = (engine as Record<string, unknown>).checkArchive as CheckArchive | undefined;
-  const mb = engine.openMailbox({ home });
+  const mb = openMailbox({ home });
   try {
-    if (checkArchive) {
-      await mb.flushArchive();
-      const result = await checkArchive(mb);
-      return {
-        check: "archive complete (checkArchive)",
-        ok: result.ok,
-        detail: result.enabled
-          ? `${result.pending_jobs} jobs pending, ${result.missing.length} messages missing from Git`
-          : "archive switched off",
-      };
-    }
-    if (mb.archive) {
-      return {
-        check: "archive complete",
-        ok: null,
-        detail: "skipped: an archive writer runs but the engine exports no checkArchive",
-      };
-    }
-    const row = mb.db
-      .prepare<[], { messages: number; without_job: number }>(
-        `SELECT COUNT(*) AS messages,
-           SUM(NOT EXISTS (SELECT 1 FROM archive_jobs j WHERE j.kind = 'message' AND j.ref = m.id)) AS without_job
-         FROM messages m`,
-      )
-      .get();
-    const withoutJob = row?.without_job ?? 0;
+    await mb.flushArchive();
+    const result = await checkArchive(mb);
+    const missing =
+      result.missing.length +
+      result.missing_agents.length +
+      result.missing_projects.length +
+      result.missing_reservations.length;
     return {
-      check: "archive outbox complete",
-      ok: withoutJob === 0,
-      detail: `${row?.messages ?? 0} messages, ${withoutJob} without an archive job (no archive writer in this engine yet, so Git itself is not checked)`,
+      check: "archive complete (checkArchive)",
+      ok: result.ok,
+      detail: result.enabled
+        ? `${result.pending_jobs} jobs pending, ${missing} files missing from Git (${result.missing.length} messages)`
+        : "archive switched off",
     };
   } finally {
     await mb.close();
