@@ -10,16 +10,13 @@ export async function checkArchiveComplete(home: string): Promise<Check> {
   try {
     await mb.flushArchive();
     const result = await checkArchive(mb);
-    const missing =
-      result.missing.length +
-      result.missing_agents.length +
-      result.missing_projects.length +
-      result.missing_reservations.length;
+    const others =
+      result.missing_agents.length + result.missing_projects.length + result.missing_reservations.length;
     return {
       check: "archive complete (checkArchive)",
       ok: result.ok,
       detail: result.enabled
-        ? `${result.pending_jobs} jobs pending, ${missing} files missing from Git (${result.missing.length} messages)`
+        ? `${result.pending_jobs} jobs pending; missing from Git: ${result.missing.length} messages, ${others} other files`
         : "archive switched off",
     };
   } finally {

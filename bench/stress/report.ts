@@ -44,6 +44,8 @@ export interface Check {
 
 export interface StressReport {
   machine: MachineInfo;
+  /** 1-minute load average when the run ended: other work on the machine during the run shows here. */
+  load_at_end: number;
   options: Record<string, number | string | boolean>;
   started_at: string;
   duration_s: number;
@@ -199,7 +201,7 @@ function tables(
 
 function machineLine(report: StressReport): string {
   const m = report.machine;
-  return `${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB, Node ${m.node}, ${m.platform}; load ${m.load_at_start} at start`;
+  return `${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB, Node ${m.node}, ${m.platform}; load average ${m.load_at_start} at start, ${report.load_at_end} at end`;
 }
 
 function optionsLine(report: StressReport): string {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -376,6 +376,7 @@ async function main(argv: string[]): Promise<number> {
   );
   const report: StressReport = {
     machine,
+    load_at_end: Math.round((loadavg()[0] ?? 0) * 100) / 100,
     options: {
       senders: options.senders,
       "engine-senders": options.engineSenders,
