@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
 import type { WorkerMessage } from "./protocol.js";
+import type { Check } from "./report.js";
 
 /**
  * The bookkeeping behind "nothing lost, nothing duplicated": the runner records what every sender was
@@ -164,4 +165,27 @@ export function checkIntegrity(
   } finally {
     db.close();
   }
+}
+
+/**
+ * The audits of a run as pass/fail checks, each summed over every audit: nothing lost, stored twice,
+ * stored differently from its acknowledgement, or stored though refused; once senders are done, nothing
+ * stored that no sender reported; and no sender reporting a marker twice.
+ */
+export function auditChecks(audits: { audit: Audit; sendersDone: boolean }[], ledger: Ledger): Check[] {
+  const sum = (field: keyof Omit<Audit, "examples">, onlyDone = false) =>
+    audits.filter((a) => a.sendersDone || !onlyDone).reduce((n, a) => n + a.audit[field], 0);
+  const check = (name: string, count: number): Check => ({
+    check: name,
+    ok: count === 0,
+    detail: String(count),
+  });
+  return [
+    check("acknowledged sends lost", sum("lost")),
+    check("messages stored twice", sum("duplicated")),
+    check("stored with another id or recipient count", sum("mismatched")),
+    check("refused sends stored", sum("refused_but_stored")),
+    check("stored sends no sender reported", sum("unreported", true)),
+    check("sends reported twice", ledger.reportedTwice.size),
+  ];
 }

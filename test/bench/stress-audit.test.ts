@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { auditClean, auditMessages, checkIntegrity, Ledger } from "../../bench/stress/audit.js";
+import { auditChecks, auditClean, auditMessages, checkIntegrity, Ledger } from "../../bench/stress/audit.js";
 import { type StressReport, writeMarkdownSection } from "../../bench/stress/report.js";
 import { ensureProject, type Mailbox, openMailbox, registerAgent, sendMessage } from "../../engine/index.js";
 
@@ -83,6 +83,14 @@ describe("stress audit", () => {
     });
     expect(audit.examples.join("\n")).toMatch(/lost: run w #0/);
     expect(auditClean(audit, true)).toBe(false);
+    const failed = auditChecks([{ audit, sendersDone: true }], ledger).filter((c) => !c.ok);
+    expect(failed.map((c) => c.check)).toEqual([
+      "acknowledged sends lost",
+      "messages stored twice",
+      "stored with another id or recipient count",
+      "refused sends stored",
+      "stored sends no sender reported",
+    ]);
     // While senders still run, a stored but not yet reported send is no fault by itself.
     expect(
       auditClean({ ...audit, lost: 0, duplicated: 0, mismatched: 0, refused_but_stored: 0 }, false),
