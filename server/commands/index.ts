@@ -1,6 +1,7 @@
 import { agentsCommand } from "./agents.js";
 import type { CliCommand } from "./command.js";
 import { decryptCommand } from "./decrypt.js";
+import { deployCommand } from "./deploy.js";
 import { inboxCommand } from "./inbox.js";
 import { keygenCommand } from "./keygen.js";
 import { peekCommand } from "./peek.js";
@@ -25,4 +26,5 @@ export const COMMANDS: readonly CliCommand[] = [
   verifyCommand,
   decryptCommand,
   previewCommand,
+  deployCommand,
 ];
