@@ -101,7 +101,8 @@ export async function publishWithGitHub(o: GitHubPublishOptions): Promise<GitHub
     if (blob.data.sha !== sha) {
       throw fail.invalid(`GitHub stored ${path} as blob ${blob.data.sha}, not ${sha}; deploy again.`);
     }
-    o.onUpload?.(++uploaded, needed.size);
+    uploaded++;
+    o.onUpload?.(uploaded, needed.size);
   }
 
   const tree = await step("create the tree", () =>
