@@ -115,6 +115,12 @@ export function retryWait(
   return null;
 }
 
+/** A 403/429 that is GitHub's rate limiting (a header or the message says so), not a missing permission. */
+export function isRateLimited(error: unknown): boolean {
+  const e = error as HttpFailure;
+  return e.status === 429 || (e.status === 403 && isRateLimit(e));
+}
+
 function isRateLimit(error: HttpFailure): boolean {
   const headers = error.response?.headers ?? {};
   return (

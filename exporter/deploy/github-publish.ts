@@ -3,7 +3,13 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fail, PigeonholeError } from "../../engine/errors.js";
 import type { DeployStatus } from "./git-publish.js";
-import { type GitHubContext, githubClient, githubFailure, type RetryPolicy } from "./github-client.js";
+import {
+  type GitHubContext,
+  githubClient,
+  githubFailure,
+  isRateLimited,
+  type RetryPolicy,
+} from "./github-client.js";
 
 export interface GitHubPublishOptions extends RetryPolicy {
   bundleDir: string;
@@ -177,7 +183,14 @@ async function ensurePages(
     });
     return { state: "enabled", url: created.data.html_url ?? null, warning: null };
   } catch (error) {
-    if ((error as { status?: number }).status !== 409) throw error;
+    const status = (error as { status?: number }).status;
+    if (status === 403 && !isRateLimited(error)) {
+      throw new PigeonholeError(
+        "PERMISSION_DENIED",
+        `Cannot enable Pages on ${owner}/${repo}: that takes a repository administrator's token (fine-grained: Administration and Pages, read and write); or enable it once in Settings → Pages (Deploy from a branch: ${branch}, /) and deploy again.`,
+      );
+    }
+    if (status !== 409) throw error;
   }
   const site = (await octokit.rest.repos.getPages({ owner, repo })).data;
   const source = site.source;

@@ -231,6 +231,26 @@ describe("deploy --github (REST API)", () => {
     ).rejects.toThrow(/repository is empty.*push any first commit/);
   });
 
+  it("says when the branch was published but Pages could not be enabled, and when Pages serves something else", async () => {
+    const repo = freshRepo();
+    gh.fail({ route: "POST pages", status: 403, message: "Resource not accessible by personal access token" });
+    const attempt = deployBundle({ source: ws.vector("good-signed").dir, target: target(repo) });
+    await expect(attempt).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
+    await expect(attempt).rejects.toThrow(/^gh-pages now holds commit [0-9a-f]{40}, but: Cannot enable Pages .*Settings/);
+    expect(gh.repo(repo).refs.has("refs/heads/gh-pages")).toBe(true);
+
+    gh.repo(repo).pages = {
+      build_type: "workflow",
+      source: { branch: "main", path: "/" },
+      html_url: "https://octo-org.github.io/x/",
+    };
+    const result = await deployBundle({ source: ws.vector("encrypted-x25519").dir, target: target(repo) });
+    expect(result.kind === "github" && result.pages).toMatchObject({
+      state: "already",
+      warning: expect.stringMatching(/GitHub Actions workflow, not from gh-pages/),
+    });
+  });
+
   it("refuses an unverifiable bundle before any request", async () => {
     freshRepo();
     await expect(
