@@ -12,14 +12,18 @@ export const DEPLOY_AUTHOR = { name: "Pigeonhole Deploy", email: "deploy@pigeonh
  * the engine's clean environment (no inherited `GIT_*`, no editor, pager or askpass; no terminal prompt
  * for credentials), no hooks (not even a global `core.hooksPath`), no commit signing, the `ext::`
  * transport off, and SSH in batch mode unless the user chose an SSH command, so nothing can ever wait
- * for input. Credential helpers and ssh-agent still work.
+ * for input (the user's own SSH command, from the environment or `core.sshCommand`, is kept). Credential
+ * helpers and ssh-agent still work.
  */
 export async function deployGit(dir: string): Promise<SimpleGit> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const env = gitEnvironment(dirname(dir));
   env.GCM_INTERACTIVE = "never";
-  env.GIT_SSH_COMMAND = process.env.GIT_SSH_COMMAND ?? "ssh -o BatchMode=yes";
-  return simpleGit({
+  // The user's own SSH command (environment or core.sshCommand) wins; otherwise ssh must never prompt.
+  const userSsh = process.env.GIT_SSH_COMMAND ?? process.env.GIT_SSH;
+  if (userSsh !== undefined)
+    env[process.env.GIT_SSH_COMMAND !== undefined ? "GIT_SSH_COMMAND" : "GIT_SSH"] = userSsh;
+  const git = simpleGit({
     baseDir: dir,
     maxConcurrentProcesses: 1,
     trimmed: true,
@@ -27,12 +31,25 @@ export async function deployGit(dir: string): Promise<SimpleGit> {
       `user.name=${DEPLOY_AUTHOR.name}`,
       `user.email=${DEPLOY_AUTHOR.email}`,
       "commit.gpgsign=false",
+      "push.gpgSign=false",
       `core.hooksPath=${join(dir, "no-hooks")}`,
       "protocol.ext.allow=never",
       "gc.auto=0",
     ],
     unsafe: { allowUnsafeHooksPath: true, allowUnsafeSshCommand: true, allowUnsafeProtocolOverride: true },
   }).env(env);
+  if (userSsh === undefined && !(await configured(git, "core.sshCommand"))) {
+    git.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
+  }
+  return git;
+}
+
+async function configured(git: SimpleGit, key: string): Promise<boolean> {
+  try {
+    return (await git.raw(["config", "--get", key])) !== "";
+  } catch {
+    return false;
+  }
 }
 
 /** `text` with the user:password part of any URL in it replaced by `***`, so no credential is printed. */
