@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { fail } from "../../engine/errors.js";
+
+/** Prefix of the staging directory created next to `--out`. */
+export const STAGING_PREFIX = ".pigeonhole-export-";
+
+/** The private directory an export builds in; removed whatever happens. */
+export interface Staging {
+  /** `<parent of out>/.pigeonhole-export-<random>`, mode 0700. */
+  root: string;
+  /** Scratch: the snapshot and rewritten blobs (never published). */
+  work: string;
+  /** The bundle being built; becomes `out` (or is zipped into it). */
+  bundle: string;
+}
+
+/**
+ * Refuse an `out` that holds something, unless `force`: an existing non-empty directory or an existing
+ * file (CONFLICT). Checked before any work and again at publication.
+ */
+export async function assertOutAvailable(out: string, force: boolean): Promise<void> {
+  if (force) return;
+  const info = await stat(out).catch(() => null);
+  if (info === null) return;
+  if (info.isDirectory() && (await readdir(out)).length === 0) return;
+  throw fail.conflict(
+    `${out} already exists and is not an empty directory; pass --force to replace it, or choose another --out.`,
+    { out },
+  );
+}
+
+/**
+ * Create the staging directory next to `out` (same file system, so publication is a rename); the
+ * parent of `out` is created if needed. The directory is private (0700): it holds the unscrubbed
+ * snapshot while the export runs.
+ */
+export async function createStaging(out: string): Promise<Staging> {
+  const parent = dirname(resolve(out));
+  await mkdir(parent, { recursive: true });
+  const root = join(parent, `${STAGING_PREFIX}${randomBytes(8).toString("hex")}`);
+  await mkdir(root, { mode: 0o700 });
+  const staging = { root, work: join(root, "work"), bundle: join(root, "bundle") };
+  await mkdir(staging.work, { mode: 0o700 });
+  await mkdir(staging.bundle);
+  return staging;
+}
+
+/** Remove the staging directory and everything in it. Never throws. */
+export async function removeStaging(staging: Staging): Promise<void> {
+  await rm(staging.root, { recursive: true, force: true }).catch(() => {});
+}
+
+/**
+ * Move the finished `built` path (the bundle directory or the zip file, inside `staging`) to `out`
+ * atomically: a rename, so readers see the old content or the new one, never a half-written bundle.
+ * An empty directory at `out` is replaced. With `force`, an existing `out` is first renamed into the
+ * staging directory (and removed with it afterwards); if the second rename fails, it is put back. Only
+ * a crash between those two renames leaves `out` absent, with the previous content intact in
+ * `<staging>/previous`.
+ */
+export async function publish(staging: Staging, built: string, out: string, force: boolean): Promise<void> {
+  await assertOutAvailable(out, force);
+  const info = await stat(out).catch(() => null);
+  if (info === null) {
+    await rename(built, out);
+    return;
+  }
+  if (info.isDirectory() && (await readdir(out)).length === 0) {
+    await rmdir(out);
+    await rename(built, out);
+    return;
+  }
+  const previous = join(staging.root, "previous");
+  await rename(out, previous);
+  try {
+    await rename(built, out);
+  } catch (error) {
+    await rename(previous, out);
+    throw error;
+  }
+}
+
+/** The staging directories an interrupted export may have left next to `out` (for diagnostics and tests). */
+export async function leftoverStaging(out: string): Promise<string[]> {
+  const parent = dirname(resolve(out));
+  const entries = await readdir(parent).catch(() => [] as string[]);
+  return entries.filter((e) => e.startsWith(STAGING_PREFIX)).map((e) => join(parent, basename(e)));
+}
