@@ -209,7 +209,9 @@ export function openBetterSqlite(bytes: Buffer): Database.Database {
   const file = join(tempDir("ph-db-"), "bundle.sqlite3");
   writeFileSync(file, bytes);
   const db = new Database(file, { readonly: true });
-  onTestFinished(() => db.close());
+  onTestFinished(() => {
+    db.close();
+  });
   return db;
 }
 
