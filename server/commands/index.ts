@@ -1,8 +1,9 @@
 import type { CliCommand } from "./command.js";
+import { exportCommand } from "./export.js";
 import { serveCommand } from "./serve.js";
 
 /**
  * Every `pigeonhole` subcommand, in `--help` order. Adding a command is one file under
  * `server/commands/` plus one entry here; the README coverage test then requires it to be documented.
  */
-export const COMMANDS: readonly CliCommand[] = [serveCommand];
+export const COMMANDS: readonly CliCommand[] = [serveCommand, exportCommand];
