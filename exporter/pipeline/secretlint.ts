@@ -1,6 +1,5 @@
 import { lintSource } from "@secretlint/core";
-import { creator as recommendedPreset } from "@secretlint/secretlint-rule-preset-recommend";
-import type { SecretLintCoreConfig } from "@secretlint/types";
+import { rules as recommendedRules } from "@secretlint/secretlint-rule-preset-recommend";
 import { type RedactionCounts, redactionMarker } from "./secrets.js";
 
 /**
@@ -9,21 +8,30 @@ import { type RedactionCounts, redactionMarker } from "./secrets.js";
  * input size, so texts are concatenated into batches of about a megabyte and each batch is linted once.
  */
 
-const PRESET_ID = "@secretlint/secretlint-rule-preset-recommend";
+// Types reached through lintSource, so this module depends only on the packages it imports.
+type SecretLintCoreConfig = Parameters<typeof lintSource>[0]["options"]["config"];
+type SecretLintCoreConfigRule = Extract<
+  SecretLintCoreConfig["rules"][number],
+  { options?: unknown; rules?: never }
+>;
+
 const RULE_PREFIX = "@secretlint/secretlint-rule-";
+const COMMENT_FILTER = `${RULE_PREFIX}filter-comments`;
 
 /**
- * The recommended preset, minus its comment filter: a `secretlint-disable` comment written inside a
- * message must not hide the secrets that follow it from the export.
+ * The recommended preset's rules, registered one by one so that its comment filter can be left out (a
+ * preset's `disabled` rule setting is not honoured by secretlint 12): a `secretlint-disable` comment
+ * written inside a message must not hide the secrets after it from the export.
  */
 const CONFIG: SecretLintCoreConfig = {
-  rules: [
-    {
-      id: PRESET_ID,
-      rule: recommendedPreset,
-      rules: [{ id: `${RULE_PREFIX}filter-comments`, disabled: true }],
-    },
-  ],
+  rules: recommendedRules
+    .filter((rule) => rule.meta.id !== COMMENT_FILTER)
+    .map(
+      (rule): SecretLintCoreConfigRule => ({
+        id: rule.meta.id,
+        rule: rule as SecretLintCoreConfigRule["rule"],
+      }),
+    ),
 };
 
 /** Texts are joined by a blank line, so a line-anchored pattern never joins the end of one to the next. */

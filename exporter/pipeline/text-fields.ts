@@ -14,17 +14,32 @@ export type TextTransform = (texts: readonly string[]) => string[] | Promise<str
 interface TextTable {
   table: string;
   key: readonly string[];
-  /** Free-text columns; `json` ones hold JSON whose keys and string values are rewritten. */
-  columns: readonly { name: string; json?: boolean }[];
+  /**
+   * Free-text columns; `json` ones hold JSON whose keys and string values are rewritten; `unique` ones
+   * carry a UNIQUE constraint (two rewritten values may collide, e.g. two names that were both secrets).
+   */
+  columns: readonly { name: string; json?: boolean; unique?: boolean }[];
 }
 
 /** Every free-text column of the snapshot (the engine's tables after snapshot.ts). */
 export const TEXT_TABLES: readonly TextTable[] = [
-  { table: "projects", key: ["id"], columns: [{ name: "slug" }, { name: "human_key" }] },
+  {
+    table: "projects",
+    key: ["id"],
+    columns: [
+      { name: "slug", unique: true },
+      { name: "human_key", unique: true },
+    ],
+  },
   {
     table: "agents",
     key: ["id"],
-    columns: [{ name: "name" }, { name: "program" }, { name: "model" }, { name: "task_description" }],
+    columns: [
+      { name: "name", unique: true },
+      { name: "program" },
+      { name: "model" },
+      { name: "task_description" },
+    ],
   },
   {
     table: "messages",
@@ -186,13 +201,41 @@ async function rewriteTable(
     });
     if (changed) {
       db.transaction(() => {
-        for (const args of writes) update.run(...args);
+        for (const args of writes) writeRow(update, spec, args, rows);
       })();
       stats.rows_changed += writes.length;
     }
     onRows?.(rows.length);
     const tail = rows[rows.length - 1] as Record<string, unknown>;
     last = spec.key.map((k) => tail[k]);
+  }
+}
+
+/**
+ * Run `update` with `args` (column values, then key values). When a rewritten value collides with
+ * another row's in a UNIQUE column, the changed unique values get the row's key appended (`-<id>`), which
+ * no other row can have, and the update is retried once.
+ */
+function writeRow(
+  update: Database.Statement,
+  spec: TextTable,
+  args: unknown[],
+  rows: readonly Record<string, unknown>[],
+): void {
+  try {
+    update.run(...args);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "SQLITE_CONSTRAINT_UNIQUE") throw error;
+    const keyValues = args.slice(spec.columns.length);
+    const suffix = `-${keyValues.join("-")}`;
+    const original = rows.find((row) => spec.key.every((k, i) => row[k] === keyValues[i]));
+    const retried = args.map((value, i) => {
+      const column = spec.columns[i];
+      return column?.unique && typeof value === "string" && value !== original?.[column.name]
+        ? `${value}${suffix}`
+        : value;
+    });
+    update.run(...retried);
   }
 }
 

@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { unzipSync } from "fflate";
 import sharp from "sharp";
 import initSqlJs, { type Database as SqlJsDatabase } from "sql.js";
-import { onTestFinished } from "vitest";
+import { afterAll, onTestFinished } from "vitest";
 import {
   ensureProject,
   fileReservationPaths,
@@ -21,10 +21,12 @@ import {
 } from "../../engine/index.js";
 import { BUNDLE_FILES, type Manifest } from "../../exporter/bundle-format.js";
 
-/** A temp directory removed after the test. */
-export function tempDir(prefix = "ph-export-"): string {
+/** A temp directory removed after the test (or, with `suite`, after the file's tests: call it in beforeAll). */
+export function tempDir(prefix = "ph-export-", suite = false): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  if (suite) afterAll(remove);
+  else onTestFinished(remove);
   return dir;
 }
 
@@ -50,8 +52,8 @@ const PNG_PIXELS = { width: 8, height: 8, channels: 3 as const, background: { r:
  * agents, messages with cc/bcc, a reply thread, a topic, a payload, a text attachment, an inline image
  * and a binary file, a cross-project message, a contact request and file reservations. Closed on return.
  */
-export async function sampleMailbox(): Promise<SampleMailbox> {
-  const root = tempDir();
+export async function sampleMailbox(suite = false): Promise<SampleMailbox> {
+  const root = tempDir("ph-export-", suite);
   const home = join(root, "home");
   const appDir = join(root, "work", "app");
   mkdirSync(appDir, { recursive: true });
