@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   CONTACT_REQUIRED: { recoverable: true },
   CONTACT_BLOCKED: { recoverable: false },
   PERMISSION_DENIED: { recoverable: false },
+  UNAUTHENTICATED: { recoverable: false },
+  RATE_LIMITED: { recoverable: true },
   BUSY: { recoverable: true },
   INTERNAL: { recoverable: false },
 } as const;

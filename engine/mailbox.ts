@@ -66,6 +66,8 @@ export class Mailbox {
   private readonly clock: () => Date;
   private jobsPending = false;
   private readonly statements = new Map<string, Database.Statement>();
+  /** One immediate-transaction wrapper for every write: `db.transaction` builds four closures per call. */
+  private readonly immediate: (fn: () => unknown) => unknown;
 
   constructor(options: MailboxOptions = {}) {
     const home = resolveHome(options.home);
@@ -90,6 +92,8 @@ export class Mailbox {
       this.db.close();
       throw translateSqliteError(error);
     }
+    const run = this.db.transaction((fn: () => unknown) => fn());
+    this.immediate = (fn) => run.immediate(fn);
   }
 
   /** A prepared statement for `sql`, compiled once per mailbox: hot paths stay free of parsing. */
@@ -119,7 +123,7 @@ export class Mailbox {
   write<T>(fn: () => T): T {
     let result: T;
     try {
-      result = this.db.transaction(fn).immediate();
+      result = this.immediate(fn) as T;
     } catch (error) {
       throw translateSqliteError(error);
     }

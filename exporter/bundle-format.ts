@@ -104,8 +104,11 @@ export const UNLISTED_FILES: ReadonlySet<string> = new Set([
  * with this before it is used.
  */
 export function isSafeBundlePath(path: string): boolean {
-  if (path === "" || path.length > 1024 || path.startsWith("/") || /[\\\u0000-\u001f\u007f]/.test(path))
-    return false;
+  if (path === "" || path.length > 1024 || path.startsWith("/") || path.includes("\\")) return false;
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return false;
+  }
   return path.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
 }
 

@@ -1,12 +1,38 @@
-import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { isIP } from "node:net";
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { fail, PigeonholeError } from "../engine/index.js";
 import { healthReport } from "./health.js";
+import { createAuthenticator, type RequestIdentity } from "./http/auth.js";
+import { assertBindAllowed, listenError } from "./http/bind.js";
+import { isJsonMediaType, readJsonBody } from "./http/body.js";
+import { defaultHttpSecurity, type HttpSecurity } from "./http/config.js";
+import { applyCors } from "./http/cors.js";
+import { createHostCheck } from "./http/hosts.js";
+import { McpEndpoint } from "./http/mcp-endpoint.js";
+import { describeRateLimit, RateLimiter } from "./http/rate-limit.js";
+import { type HttpFailure, sendFailure, sendJson } from "./http/reply.js";
 import type { ServerRuntime } from "./mcp/runtime.js";
-import { createMcpSession } from "./mcp/server.js";
+
+export type { RequestIdentity } from "./http/auth.js";
+
+/**
+ * A route mounted beside `/mcp` (the REST API). The server has already checked Host/Origin, the
+ * credentials and the rate limit, and read the body; the handler only acts as `ctx.identity`.
+ */
+export interface HttpRoute {
+  /** Path prefix such as `/v1/`; the first route whose prefix starts the path handles the request. */
+  prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void>;
+}
+
+/** What a mounted route gets with each request. */
+export interface RouteContext {
+  /** Who is calling: a reader must not be allowed to change the mailbox. */
+  identity: RequestIdentity;
+  /** The request URL (path and query string). */
+  url: URL;
+  /** The parsed JSON body of a POST, PUT or PATCH (`undefined` when empty or another method). */
+  body: unknown;
+}
 
 /** Where and what the HTTP server serves. */
 export interface HttpServerOptions {
@@ -14,6 +40,10 @@ export interface HttpServerOptions {
   /** 0 picks a free port; `RunningHttpServer.port` tells which. */
   port: number;
   runtime: ServerRuntime;
+  /** Auth, allow-lists and limits; default `defaultHttpSecurity()` (no auth, loopback only). */
+  security?: HttpSecurity;
+  /** Extra routes, e.g. the REST API under `/v1/`. */
+  routes?: HttpRoute[];
 }
 
 /** A listening HTTP server. */
@@ -25,95 +55,125 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-/** True for names and addresses that only this machine can reach: `localhost`, 127.0.0.0/8, `::1`. */
-export function isLoopbackHost(host: string): boolean {
-  const name = host.toLowerCase().replace(/^\[(.*)\]$/, "$1");
-  if (name === "localhost" || name.endsWith(".localhost")) return true;
-  if (isIP(name) === 4) return name.startsWith("127.");
-  if (isIP(name) === 6) return name === "::1" || /^::ffff:127\./.test(name);
-  return false;
-}
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
 /**
- * Refuse a bind address other machines could reach. Nothing guards the server but the loopback interface
- * until authentication exists, so anything else is an error, not a warning.
- */
-export function assertLoopbackBind(host: string): void {
-  if (!isLoopbackHost(host)) {
-    throw fail.invalid(
-      `Refusing to listen on ${host}: it is not a loopback address, and serving other machines requires ` +
-        "authentication support, which this release does not have yet. Use --host 127.0.0.1 (the default).",
-      { host },
-    );
-  }
-}
-
-/**
- * Serve MCP over Streamable HTTP at `/mcp` (stateful sessions: one MCP server per session, all sharing
- * `mailbox`) and `GET /health`. Only loopback binds are accepted, and requests whose Host or Origin names
- * another machine are refused, so a web page cannot reach the server through DNS rebinding.
+ * Serve MCP over Streamable HTTP at `/mcp`, `GET /health` and any extra `routes`. Every request passes,
+ * in order: the Host/Origin allow-list (403), then, except `GET /health`, credentials (401), the
+ * caller's rate limit (429) and the body size limit (413) / a route's JSON content type (415) / JSON
+ * parsing (400). A non-loopback `host` is refused unless auth is configured. Each request is logged
+ * (method, path, status, ms, principal).
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const { host } = options;
-  const { mailbox, log } = options.runtime;
-  assertLoopbackBind(host);
-  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: Server }>();
+  const security = options.security ?? defaultHttpSecurity();
+  const { mailbox, log, metrics } = options.runtime;
+  assertBindAllowed(host, security.auth);
+  const hostCheck = createHostCheck(security.allow, host);
+  const authenticate = createAuthenticator(security.auth, log);
+  const limiter = security.rateLimit ? new RateLimiter(security.rateLimit) : undefined;
+  const mcp = new McpEndpoint(options.runtime);
+  const routes = options.routes ?? [];
 
-  async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const sessionId = req.headers["mcp-session-id"];
-    if (typeof sessionId === "string") {
-      const session = sessions.get(sessionId);
-      if (!session) {
-        return sendRpcError(
-          res,
-          404,
-          -32001,
-          "Session not found; start a new session with an initialize request",
-        );
-      }
-      return session.transport.handleRequest(req, res);
-    }
-    if (req.method !== "POST") {
-      return sendRpcError(res, 400, -32000, "Mcp-Session-Id header required; initialize a session first");
-    }
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server });
-      },
-    });
-    transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
-    };
-    const agentHeader = req.headers["x-agent-name"];
-    const { server } = createMcpSession(options.runtime, {
-      defaultAgent: typeof agentHeader === "string" && agentHeader !== "" ? agentHeader : undefined,
-      principal: "http",
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req, res);
-    // Not an initialize request: the transport answered with an error and no session exists to keep.
-    if (!transport.sessionId) await server.close();
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (!requestIsLocal(req)) {
-      return sendJson(res, 403, { error: "Host or Origin header names a non-local address" });
-    }
-    if (path === "/mcp") return handleMcp(req, res);
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, who: { principal?: string }) {
+    const path = url.pathname;
+    const rpc = path === "/mcp";
+    const refuse = (failure: HttpFailure) => sendFailure(res, failure, rpc);
+    const hostFailure = hostCheck(req);
+    if (hostFailure) return refuse(hostFailure);
+    if (applyCors(req, res)) return;
     if (path === "/health") {
-      if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "use GET" });
-      return sendJson(res, 200, healthReport(mailbox));
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return refuse({ status: 405, type: "INVALID_ARGUMENT", message: "Use GET /health." });
+      }
+      return sendJson(res, 200, { ...healthReport(mailbox), metrics: metrics.report() });
     }
-    return sendJson(res, 404, { error: `nothing at ${path}; the MCP endpoint is /mcp` });
+
+    const auth = await authenticate(req.headers.authorization);
+    if (auth.ok) who.principal = auth.identity.principal;
+    if (limiter) {
+      // Unauthenticated and anonymous callers are told apart by address, so failed guesses are limited too.
+      const key =
+        auth.ok && auth.identity.method !== "none"
+          ? `principal:${auth.identity.principal}`
+          : `address:${req.socket.remoteAddress ?? "unknown"}`;
+      const decision = limiter.take(key);
+      if (!decision.allowed) {
+        return refuse({
+          status: 429,
+          type: "RATE_LIMITED",
+          message: `Too many requests; retry in ${decision.retryAfterSeconds} s (limit ${describeRateLimit(limiter.limit)}; PIGEONHOLE_RATE_LIMIT).`,
+          data: { status: 429, retry_after_seconds: decision.retryAfterSeconds },
+          headers: { "retry-after": String(decision.retryAfterSeconds) },
+        });
+      }
+    }
+    if (!auth.ok) return refuse(auth.failure);
+
+    const route = rpc ? undefined : routes.find((r) => path.startsWith(r.prefix));
+    if (!rpc && !route) {
+      return refuse({
+        status: 404,
+        type: "NOT_FOUND",
+        message: `Nothing at ${path}; the MCP endpoint is /mcp.`,
+      });
+    }
+    let body: unknown;
+    if (BODY_METHODS.has(req.method ?? "")) {
+      const read = await readJsonBody(req, security.maxBodyBytes);
+      // Mounted routes take JSON only (checked after the size limit, before a parse error could hide it);
+      // /mcp leaves the check to the MCP transport, which answers in JSON-RPC.
+      const type = req.headers["content-type"];
+      if (route && !isJsonMediaType(type) && (read.ok || read.failure.status !== 413)) {
+        return refuse({
+          status: 415,
+          type: "INVALID_ARGUMENT",
+          message: `The request body must be JSON: send Content-Type: application/json (got ${type ?? "none"}).`,
+          data: { status: 415, content_type: type ?? null },
+        });
+      }
+      if (!read.ok) return refuse(read.failure);
+      body = read.value;
+      if (rpc && body === undefined) {
+        return refuse({
+          status: 400,
+          type: "INVALID_ARGUMENT",
+          message: "Parse error: the request body is empty; send a JSON-RPC message.",
+          rpcCode: -32700,
+        });
+      }
+    }
+    if (route) return route.handle(req, res, { identity: auth.identity, url, body });
+    return mcp.handle(req, res, auth.identity, body);
   }
 
   const http = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      log.error(`HTTP ${req.method} ${req.url}: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent) sendJson(res, 500, { error: "internal error; see the server log" });
-      else res.end();
+    const started = performance.now();
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const who: { principal?: string } = {};
+    // Only the path: a query string or header could carry a credential.
+    res.once("close", () => {
+      log.info("http request", {
+        method: req.method,
+        path: url.pathname,
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        principal: who.principal,
+      });
+    });
+    handle(req, res, url, who).catch((error: unknown) => {
+      log.error("http request failed", {
+        method: req.method,
+        path: url.pathname,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      if (!res.headersSent) {
+        sendFailure(
+          res,
+          { status: 500, type: "INTERNAL", message: "Internal error in the Pigeonhole server; see its log." },
+          url.pathname === "/mcp",
+        );
+      } else res.end();
     });
   });
 
@@ -128,8 +188,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      for (const { server } of [...sessions.values()]) await server.close();
-      sessions.clear();
+      await mcp.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();
@@ -138,47 +197,4 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return closing;
   };
   return { url, port, close };
-}
-
-/** Host (and Origin, when a browser sends one) must name this machine. */
-function requestIsLocal(req: IncomingMessage): boolean {
-  const hostname = (value: string) => value.replace(/^(\[[^\]]*\]|[^:]*).*$/, "$1");
-  const host = req.headers.host;
-  if (host !== undefined && !isLoopbackHost(hostname(host))) return false;
-  const origin = req.headers.origin;
-  if (origin !== undefined && origin !== "null") {
-    try {
-      if (!isLoopbackHost(new URL(origin).hostname)) return false;
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
-
-function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
-  if (error.code === "EADDRINUSE") {
-    return fail.conflict(
-      `Port ${port} on ${host} is already in use; stop the other server or choose --port.`,
-    );
-  }
-  if (error.code === "EACCES") {
-    return new PigeonholeError(
-      "PERMISSION_DENIED",
-      `Not allowed to listen on ${host}:${port}; choose --port above 1023.`,
-    );
-  }
-  if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") {
-    return fail.invalid(`Cannot listen on ${host}: no such address on this machine.`);
-  }
-  return error;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-}
-
-function sendRpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  sendJson(res, status, { jsonrpc: "2.0", error: { code, message }, id: null });
 }

@@ -15,7 +15,7 @@ export async function startStdioServer(
   runtime: ServerRuntime,
   options: { defaultAgent?: string } = {},
 ): Promise<RunningStdioServer> {
-  const { server } = createMcpSession(runtime, { ...options, principal: "stdio" });
+  const { server } = createMcpSession(runtime, { ...options, trustDefaultAgent: true, principal: "stdio" });
   const ended = new Promise<void>((resolve) => {
     process.stdin.once("end", resolve);
     process.stdin.once("close", resolve);

@@ -1,9 +1,22 @@
+import { agentsCommand } from "./agents.js";
 import type { CliCommand } from "./command.js";
 import { exportCommand } from "./export.js";
+import { inboxCommand } from "./inbox.js";
+import { peekCommand } from "./peek.js";
+import { seedCommand } from "./seed.js";
+import { sendCommand } from "./send.js";
 import { serveCommand } from "./serve.js";
 
 /**
  * Every `pigeonhole` subcommand, in `--help` order. Adding a command is one file under
  * `server/commands/` plus one entry here; the README coverage test then requires it to be documented.
  */
-export const COMMANDS: readonly CliCommand[] = [serveCommand, exportCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  serveCommand,
+  sendCommand,
+  inboxCommand,
+  peekCommand,
+  agentsCommand,
+  seedCommand,
+  exportCommand,
+];

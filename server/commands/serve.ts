@@ -1,10 +1,13 @@
 import { Option } from "commander";
 import { fail, openMailbox } from "../../engine/index.js";
-import { assertLoopbackBind, startHttpServer } from "../http.js";
-import { type Logger, stderrLogger } from "../log.js";
+import { assertBindAllowed } from "../http/bind.js";
+import { type HttpSecurity, httpSecurityFromEnv } from "../http/config.js";
+import { startHttpServer } from "../http.js";
+import { type Logger, logFormatFromEnv, stderrLogger } from "../log.js";
 import { PROFILES, type Profile } from "../mcp/catalog.js";
 import { createRuntime } from "../mcp/runtime.js";
 import type { IdentityMode } from "../mcp/session.js";
+import { restRoute } from "../rest/handler.js";
 import { startStdioServer } from "../stdio.js";
 import type { CliCommand } from "./command.js";
 import { addHomeOption, integerIn } from "./options.js";
@@ -17,6 +20,7 @@ interface ServeOptions {
   tools: Profile;
   agent?: string;
   unreadNotice: boolean;
+  allowHost: string[];
 }
 
 /** `pigeonhole serve`: the MCP server, over Streamable HTTP (default, as `npm start`) or stdio. */
@@ -33,7 +37,11 @@ export const serveCommand: CliCommand = {
           .choices(["http", "stdio"])
           .default("http"),
       )
-      .option("--host <address>", "HTTP bind address; only loopback addresses are accepted", "127.0.0.1")
+      .option(
+        "--host <address>",
+        "HTTP bind address; a non-loopback address (e.g. 0.0.0.0) requires auth (PIGEONHOLE_TOKEN or JWT)",
+        "127.0.0.1",
+      )
       .option("--port <number>", "HTTP port (0 picks a free one)", integerIn(0, 65535), 8765)
       .addOption(
         new Option("--tools <profile>", "tool profile: core (day-to-day tools plus two meta-tools) or full")
@@ -45,7 +53,30 @@ export const serveCommand: CliCommand = {
         "--agent <name>",
         "default agent for tools that omit agent_name/sender_name (stdio; HTTP clients send X-Agent-Name)",
       )
-      .option("--no-unread-notice", "do not add the one-line unread-mail notice to tool results");
+      .option("--no-unread-notice", "do not add the one-line unread-mail notice to tool results")
+      .addOption(
+        new Option(
+          "--allow-host <name>",
+          "also answer requests whose Host is this name (name or name:port; repeatable, comma-separated; adds to PIGEONHOLE_ALLOWED_HOSTS)",
+        )
+          .argParser((value: string, previous: string[] = []) => [...previous, value])
+          .default([], "loopback names and the bind address"),
+      )
+      .addHelpText(
+        "after",
+        `
+HTTP security (environment; see the README's "HTTP security"):
+  PIGEONHOLE_TOKEN             shared bearer token (a writer); enables auth
+  PIGEONHOLE_JWT_SECRET        HS256 secret for JWTs (role claim reader|writer, absent = reader)
+  PIGEONHOLE_JWKS_URL          JWKS URL for asymmetric JWTs
+  PIGEONHOLE_JWT_ISSUER        required iss; PIGEONHOLE_JWT_AUDIENCE: required aud
+  PIGEONHOLE_ALLOWED_HOSTS     extra Host names; PIGEONHOLE_ALLOWED_ORIGINS: extra browser origins
+  PIGEONHOLE_MAX_BODY_BYTES    request body limit (default 4194304)
+  PIGEONHOLE_RATE_LIMIT        per-caller rate, e.g. 20/s (default 50/s; off disables)
+  PIGEONHOLE_RATE_BURST        per-caller burst (default 100)
+  PIGEONHOLE_LOG_FORMAT        text (default) or json
+A non-loopback --host is refused unless PIGEONHOLE_TOKEN or a JWT variable is set.`,
+      );
     addHomeOption(cmd);
     cmd.action((options: ServeOptions) => serve(options));
   },
@@ -53,9 +84,13 @@ export const serveCommand: CliCommand = {
 
 /** Serve until SIGINT/SIGTERM (or, on stdio, until the client closes stdin), then close everything. */
 async function serve(options: ServeOptions): Promise<void> {
-  const log = stderrLogger();
+  const log = stderrLogger(logFormatFromEnv());
   // Checked before opening the mailbox, so a refused start leaves nothing behind on disk.
-  if (options.transport === "http") assertLoopbackBind(options.host);
+  let security: HttpSecurity | undefined;
+  if (options.transport === "http") {
+    security = httpSecurityFromEnv(process.env, options.allowHost);
+    assertBindAllowed(options.host, security.auth);
+  }
   const mailbox = openMailbox(options.home === undefined ? {} : { home: options.home });
   const runtime = createRuntime(mailbox, log, {
     profile: options.tools,
@@ -65,8 +100,16 @@ async function serve(options: ServeOptions): Promise<void> {
   const stop = stopSignal(log);
   try {
     if (options.transport === "http") {
-      const http = await startHttpServer({ host: options.host, port: options.port, runtime });
-      log.info(`MCP server at ${http.url}/mcp (health: ${http.url}/health), mailbox ${mailbox.paths.home}`);
+      const http = await startHttpServer({
+        host: options.host,
+        port: options.port,
+        runtime,
+        security,
+        routes: [restRoute(runtime)],
+      });
+      log.info(`MCP server at ${http.url}/mcp (health: ${http.url}/health), mailbox ${mailbox.paths.home}`, {
+        auth: authSummary(security),
+      });
       await stop.requested;
       await http.close();
     } else {
@@ -80,6 +123,15 @@ async function serve(options: ServeOptions): Promise<void> {
     await mailbox.close();
   }
   log.info("stopped");
+}
+
+/** Which auth modes are on, for the start-up log line (never a credential). */
+function authSummary(security: HttpSecurity | undefined): string {
+  const auth = security?.auth ?? {};
+  const modes = [auth.token && "token", auth.jwtSecret && "jwt-hs256", auth.jwksUrl && "jwks"].filter(
+    Boolean,
+  );
+  return modes.length ? modes.join("+") : "none";
 }
 
 /** PIGEONHOLE_IDENTITY=open turns identity binding off for trusted single-user setups. */

@@ -12,6 +12,8 @@ export interface SessionOptions {
   defaultAgent?: string;
   role?: Role;
   identityMode?: IdentityMode;
+  /** True when whoever configured `defaultAgent` is trusted to speak for it (stdio `--agent`). */
+  trustDefaultAgent?: boolean;
   /** Add "N unread, M urgent" notices to results for an identified agent (default true). */
   unreadNotice?: boolean;
   /** Stable label for logs and rate limits (token subject, "stdio", ...). */
@@ -32,8 +34,9 @@ export class SessionContext {
     this.identityMode = options.identityMode ?? "strict";
     this.unreadNotice = options.unreadNotice ?? true;
     this.principal = options.principal ?? "anonymous";
-    // The operator who configured a default agent for this session vouches for it.
-    if (options.defaultAgent) this.bind(options.defaultAgent);
+    // An operator who configured the default agent (stdio --agent) vouches for it; a request header
+    // (HTTP X-Agent-Name) only names it, and acting as it still needs binding or its token.
+    if (options.defaultAgent && options.trustDefaultAgent) this.bind(options.defaultAgent);
   }
 
   /** Bind `name` to this session: it may act as that agent without a token from now on. */

@@ -37,7 +37,10 @@ export class MailWatcher {
 
   /** Check now (also called by the tick). */
   tick(): void {
-    if (!this.mailbox.db.open) return this.stop();
+    if (!this.mailbox.db.open) {
+      this.stop();
+      return;
+    }
     try {
       const changes = mailChangesSince(this.mailbox, this.cursor);
       this.failing = false;

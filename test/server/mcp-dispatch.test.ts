@@ -1,44 +1,20 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { type Mailbox, openMailbox } from "../../engine/index.js";
-import { silentLogger } from "../../server/log.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { beforeEach, describe, expect, test } from "vitest";
 import { TOOLS } from "../../server/mcp/catalog.js";
-import { createRuntime, type RuntimeOptions, type ServerRuntime } from "../../server/mcp/runtime.js";
-import { createMcpSession } from "../../server/mcp/server.js";
+import type { RuntimeOptions, ServerRuntime } from "../../server/mcp/runtime.js";
 import type { SessionOptions } from "../../server/mcp/session.js";
+import { type InMemoryServer, inMemoryServer } from "./in-memory-server.js";
 
-let home: string;
-let mailbox: Mailbox;
+let server: InMemoryServer;
 let runtime: ServerRuntime;
-const clients: Client[] = [];
 
 beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), "ph-mcp-"));
-  mailbox = openMailbox({ home, archive: false });
-  runtime = createRuntime(mailbox, silentLogger());
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await mailbox.close();
-  rmSync(home, { recursive: true, force: true });
+  server = inMemoryServer();
+  runtime = server.runtime;
 });
 
 /** A real SDK client linked to a fresh session of the server. */
-async function connect(session: SessionOptions = {}, options?: RuntimeOptions): Promise<Client> {
-  const rt = options ? createRuntime(mailbox, silentLogger(), options) : runtime;
-  const { server } = createMcpSession(rt, session);
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: "test", version: "1" });
-  await client.connect(clientSide);
-  clients.push(client);
-  return client;
-}
+const connect = (session: SessionOptions = {}, options?: RuntimeOptions) => server.connect(session, options);
 
 interface Called {
   isError: boolean;
@@ -185,7 +161,7 @@ describe("identity binding", () => {
   test("the default agent fills omitted names; explicit arguments win", async () => {
     const admin = await connect();
     await setup(admin);
-    const asBob = await connect({ defaultAgent: "Bob" });
+    const asBob = await connect({ defaultAgent: "Bob", trustDefaultAgent: true });
     const sent = await call(asBob, "send_message", {
       project_key: "repo",
       to: "Bob",
@@ -195,6 +171,16 @@ describe("identity binding", () => {
     expect((sent.json.deliveries as { payload: { from: string } }[])[0]?.payload.from).toBe("Bob");
     const explicit = await call(asBob, "fetch_inbox", { project_key: "repo", agent_name: "Alice" });
     expect(explicit.json.error?.type).toBe("PERMISSION_DENIED");
+  });
+});
+
+describe("untrusted default agent", () => {
+  test("a default agent named by a request header fills names in but does not vouch for the agent", async () => {
+    await setup(await connect());
+    const header = await connect({ defaultAgent: "Bob" });
+    const denied = await call(header, "peek_inbox", { project_key: "repo" });
+    expect(denied.json.error?.type).toBe("PERMISSION_DENIED");
+    expect(denied.json.error?.message).toContain("not bound to Bob");
   });
 });
 
@@ -262,7 +248,7 @@ describe("results and errors", () => {
     });
     const peek = await call(client, "peek_inbox", { project_key: "repo", agent_name: "Bob" });
     expect(peek.texts[1]).toBe("Bob: 1 unread, 1 urgent (fetch_inbox to read)");
-    const quiet = await connect({ unreadNotice: false, defaultAgent: "Bob" });
+    const quiet = await connect({ unreadNotice: false, defaultAgent: "Bob", trustDefaultAgent: true });
     expect((await call(quiet, "peek_inbox", { project_key: "repo" })).texts).toHaveLength(1);
   });
 

@@ -1,46 +1,25 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 import { ensureProject, type Mailbox, openMailbox, registerAgent, sendMessage } from "../../engine/index.js";
-import { silentLogger } from "../../server/log.js";
-import { createRuntime, type ServerRuntime } from "../../server/mcp/runtime.js";
-import { createMcpSession } from "../../server/mcp/server.js";
+import type { ServerRuntime } from "../../server/mcp/runtime.js";
 import type { SessionOptions } from "../../server/mcp/session.js";
+import { type InMemoryServer, inMemoryServer } from "./in-memory-server.js";
 
-let home: string;
+let server: InMemoryServer;
 let mailbox: Mailbox;
 let runtime: ServerRuntime;
-const clients: Client[] = [];
+let home: string;
 
 beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), "ph-res-"));
-  mailbox = openMailbox({ home, archive: false });
-  runtime = createRuntime(mailbox, silentLogger());
+  server = inMemoryServer();
+  ({ mailbox, runtime, home } = server);
   ensureProject(mailbox, { human_key: "/repo" });
   for (const name of ["Alice", "Bob", "Carol"])
     registerAgent(mailbox, { project_key: "repo", program: "p", model: "m", name });
 });
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  runtime.watcher.stop();
-  await mailbox.close();
-  rmSync(home, { recursive: true, force: true });
-});
-
-async function connect(session: SessionOptions): Promise<Client> {
-  const { server } = createMcpSession(runtime, session);
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: "test", version: "1" });
-  await client.connect(clientSide);
-  clients.push(client);
-  return client;
-}
+const connect = (session: SessionOptions) => server.connect(session);
 
 async function readJson(client: Client, uri: string): Promise<unknown> {
   const result = await client.readResource({ uri });
@@ -49,7 +28,7 @@ async function readJson(client: Client, uri: string): Promise<unknown> {
 
 describe("resources", () => {
   test("lists static resources and templates from TOOLS.md", async () => {
-    const client = await connect({ defaultAgent: "Bob" });
+    const client = await connect({ defaultAgent: "Bob", trustDefaultAgent: true });
     const { resources } = await client.listResources();
     expect(resources.map((r) => r.uri).sort()).toEqual(["resource://projects", "resource://tooling/metrics"]);
     const { resourceTemplates } = await client.listResourceTemplates();
@@ -70,7 +49,7 @@ describe("resources", () => {
       ack_required: true,
     });
     const id = sent.deliveries[0]!.payload.id;
-    const bob = await connect({ defaultAgent: "Bob" });
+    const bob = await connect({ defaultAgent: "Bob", trustDefaultAgent: true });
     const inbox = (await readJson(bob, "resource://inbox/Bob?limit=5&include_bodies=true")) as {
       subject: string;
       body_md: string;
@@ -96,7 +75,7 @@ describe("resources", () => {
   });
 
   test("another agent's inbox, unknown URIs and bad parameters are refused", async () => {
-    const bob = await connect({ defaultAgent: "Bob" });
+    const bob = await connect({ defaultAgent: "Bob", trustDefaultAgent: true });
     await expect(bob.readResource({ uri: "resource://inbox/Alice" })).rejects.toThrow(/PERMISSION_DENIED/);
     await expect(bob.readResource({ uri: "resource://nothing/here" })).rejects.toThrow(/No resource/);
     await expect(bob.readResource({ uri: "resource://inbox/Bob?limit=many" })).rejects.toThrow(
@@ -108,7 +87,7 @@ describe("resources", () => {
   });
 
   test("a subscribed inbox is notified of mail written by another mailbox handle (another process)", async () => {
-    const bob = await connect({ defaultAgent: "Bob" });
+    const bob = await connect({ defaultAgent: "Bob", trustDefaultAgent: true });
     const updates: string[] = [];
     const arrived = new Promise<void>((resolve) => {
       bob.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
@@ -145,7 +124,7 @@ describe("resources", () => {
   });
 
   test("only inbox and view resources can be subscribed", async () => {
-    const bob = await connect({ defaultAgent: "Bob" });
+    const bob = await connect({ defaultAgent: "Bob", trustDefaultAgent: true });
     await expect(bob.subscribeResource({ uri: "resource://projects" })).rejects.toThrow(
       /cannot be subscribed/,
     );
