@@ -1,4 +1,4 @@
-import { join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { fail } from "../engine/errors.js";
 import { resolveHome } from "../engine/mailbox.js";
 import { DEFAULT_CHUNK_BYTES, type ScrubPreset } from "./bundle-format.js";
@@ -120,8 +120,15 @@ export function resolveExportOptions(options: ExportOptions): ResolvedExport {
     throw fail.invalid(`maxAttachmentBytes must be a whole number of bytes; got ${maxAttachmentBytes}.`);
   }
   const home = resolveHome(options.home);
+  const out = resolve(options.out);
+  const fromOut = relative(out, home);
+  if (fromOut === "" || (!fromOut.startsWith("..") && !isAbsolute(fromOut))) {
+    throw fail.invalid(
+      `--out ${out} contains the mailbox (${home}); writing there would replace it. Choose a directory outside the mailbox.`,
+    );
+  }
   return {
-    out: resolve(options.out),
+    out,
     home,
     // The engine's file name inside a mailbox home (engine/mailbox.ts).
     database: join(home, "mailbox.sqlite3"),

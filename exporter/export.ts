@@ -22,7 +22,13 @@ import { applyScrub } from "./pipeline/scrub.js";
 // The real signing module (exporter/signing.ts) replaces this import when it lands.
 import { loadSigningKey, writeBundleSignatures } from "./pipeline/signing-pending.js";
 import { openWorkCopy, takeSnapshot } from "./pipeline/snapshot.js";
-import { assertOutAvailable, createStaging, publish, removeStaging } from "./pipeline/staging.js";
+import {
+  assertOutAvailable,
+  createStaging,
+  publish,
+  removeStaging,
+  removeStagingSync,
+} from "./pipeline/staging.js";
 import { writeZip } from "./pipeline/zip.js";
 
 export type { ExportOptions, ProgressEvent, StageName } from "./export-options.js";
@@ -86,6 +92,9 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 
   const generatedAt = (options.now?.() ?? new Date()).toISOString();
   const staging = await createStaging(o.out);
+  // process.exit (e.g. a second Ctrl-C) skips `finally`; the staging directory holds the unscrubbed snapshot.
+  const onExit = () => removeStagingSync(staging, o.out);
+  process.once("exit", onExit);
   try {
     const snapshot = await stage("snapshot", () =>
       takeSnapshot({ database: o.database, workDir: staging.work }),
@@ -188,7 +197,8 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
       timings_ms: { ...timings, total: Math.round(performance.now() - started) },
     };
   } finally {
-    await removeStaging(staging);
+    process.off("exit", onExit);
+    await removeStaging(staging, o.out);
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { existsSync, renameSync, rmSync } from "node:fs";
 import { mkdir, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { fail } from "../../engine/errors.js";
@@ -47,9 +48,26 @@ export async function createStaging(out: string): Promise<Staging> {
   return staging;
 }
 
-/** Remove the staging directory and everything in it. Never throws. */
-export async function removeStaging(staging: Staging): Promise<void> {
+/**
+ * Remove the staging directory and everything in it. If a `--force` swap was cut between its two
+ * renames (the old `out` parked in the staging directory, no new one in place), the old content is
+ * first moved back to `out`. Never throws.
+ */
+export async function removeStaging(staging: Staging, out: string): Promise<void> {
+  const previous = join(staging.root, "previous");
+  if (existsSync(previous) && !existsSync(out)) await rename(previous, out).catch(() => {});
   await rm(staging.root, { recursive: true, force: true }).catch(() => {});
+}
+
+/** `removeStaging` for a process that is exiting (synchronous: an `exit` handler cannot wait). */
+export function removeStagingSync(staging: Staging, out: string): void {
+  try {
+    const previous = join(staging.root, "previous");
+    if (existsSync(previous) && !existsSync(out)) renameSync(previous, out);
+  } catch {
+    // Best effort: the old content stays in the staging directory, whose name says what it is.
+  }
+  rmSync(staging.root, { recursive: true, force: true });
 }
 
 /**

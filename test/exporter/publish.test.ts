@@ -2,7 +2,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { exportBundle, type ProgressEvent } from "../../exporter/export.js";
-import { leftoverStaging } from "../../exporter/pipeline/staging.js";
+import {
+  createStaging,
+  leftoverStaging,
+  removeStaging,
+  removeStagingSync,
+} from "../../exporter/pipeline/staging.js";
 import { readManifest, type SampleMailbox, sampleMailbox, tempDir } from "./helpers.js";
 
 /** Publication: refusal of a non-empty --out, --force swaps, and a failed export leaves nothing. */
@@ -101,6 +106,24 @@ describe("publishing", () => {
   });
 });
 
+describe("staging cleanup", () => {
+  it("puts the old content back when a --force swap was cut between its two renames", async () => {
+    const out = join(tempDir(), "bundle");
+    const staging = await createStaging(out);
+    oldContent(join(staging.root, "previous"));
+    await removeStaging(staging, out);
+    expect(readdirSync(out)).toEqual(["old.txt"]);
+    expect(existsSync(staging.root)).toBe(false);
+
+    const out2 = join(tempDir(), "bundle");
+    const again = await createStaging(out2);
+    oldContent(join(again.root, "previous"));
+    removeStagingSync(again, out2);
+    expect(readdirSync(out2)).toEqual(["old.txt"]);
+    expect(existsSync(again.root)).toBe(false);
+  });
+});
+
 describe("options refused before any work", () => {
   const refusals: [string, Record<string, unknown>, string][] = [
     ["a recipient that is not an age X25519 key", { recipients: ["age1notakey"] }, "INVALID_ARGUMENT"],
@@ -132,6 +155,17 @@ describe("options refused before any work", () => {
       await expectClean(out);
     });
   }
+
+  it("refuses an --out that is or contains the mailbox, even with --force", async () => {
+    for (const out of [sample.home, join(sample.home, "..")]) {
+      await expect(
+        exportBundle({ home: sample.home, out, force: true, viewerDir: null }),
+      ).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+      });
+    }
+    expect(existsSync(join(sample.home, "mailbox.sqlite3"))).toBe(true);
+  });
 
   it("refuses a home without a mailbox", async () => {
     const dir = tempDir();
