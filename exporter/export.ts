@@ -119,8 +119,8 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
       });
     });
     const written = await stage("write", async () => {
-      const viewerFiles = await copyViewer(o.viewerDir, staging.bundle);
-      await writeBundleReadme(staging.bundle, {
+      const viewerFiles = copyViewer(o.viewerDir, staging.bundle);
+      writeBundleReadme(staging.bundle, {
         preset: o.preset,
         pseudonymized: o.pseudonymKey !== null,
         encrypted: encryption !== null,
@@ -131,7 +131,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
       const counts = work.finalized.counts;
       return {
         viewer: viewerFiles > 0,
-        manifest: await writeManifest(
+        manifest: writeManifest(
           staging.bundle,
           {
             generated_at: generatedAt,
@@ -158,7 +158,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
       };
     });
     if (signingKey !== null) await stage("sign", () => writeBundleSignatures(staging.bundle, signingKey));
-    const files = await listFiles(staging.bundle);
+    const files = listFiles(staging.bundle);
     const bundleBytes = files.reduce((sum, path) => sum + statSync(join(staging.bundle, path)).size, 0);
     const zipBytes = await stage("publish", async () => {
       if (!o.zip) {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, renameSync, rmSync } from "node:fs";
-import { mkdir, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { existsSync, readdirSync, renameSync, rmdirSync, rmSync, type Stats, statSync } from "node:fs";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { fail } from "../../engine/errors.js";
 
@@ -80,24 +80,29 @@ export function removeStagingSync(staging: Staging, out: string): void {
  */
 export async function publish(staging: Staging, built: string, out: string, force: boolean): Promise<void> {
   await assertOutAvailable(out, force);
-  const info = await stat(out).catch(() => null);
+  // Synchronous from here on: nothing else may run between the check and the renames.
+  const info = statOrNull(out);
   if (info === null) {
-    await rename(built, out);
+    renameSync(built, out);
     return;
   }
-  if (info.isDirectory() && (await readdir(out)).length === 0) {
-    await rmdir(out);
-    await rename(built, out);
+  if (info.isDirectory() && readdirSync(out).length === 0) {
+    rmdirSync(out);
+    renameSync(built, out);
     return;
   }
   const previous = join(staging.root, "previous");
-  await rename(out, previous);
+  renameSync(out, previous);
   try {
-    await rename(built, out);
+    renameSync(built, out);
   } catch (error) {
-    await rename(previous, out);
+    renameSync(previous, out);
     throw error;
   }
+}
+
+function statOrNull(path: string): Stats | null {
+  return statSync(path, { throwIfNoEntry: false }) ?? null;
 }
 
 /** The staging directories an interrupted export may have left next to `out` (for diagnostics and tests). */
