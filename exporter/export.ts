@@ -16,9 +16,9 @@ import { writeChunks } from "./pipeline/chunk.js";
 import type { TableCounts } from "./pipeline/counts.js";
 import { encryptedBytes, fileBytes, manifestEncryption } from "./pipeline/encrypt.js";
 import { finalizeDatabase } from "./pipeline/finalize.js";
-import { applyPseudonyms } from "./pipeline/pseudonymize.js";
-import { applyScope } from "./pipeline/scope.js";
-import { applyScrub } from "./pipeline/scrub.js";
+import { applyPseudonyms, type PseudonymizeOutput } from "./pipeline/pseudonymize.js";
+import { applyScope, type ScopeOutput } from "./pipeline/scope.js";
+import { applyScrub, type ScrubOutput } from "./pipeline/scrub.js";
 // The real signing module (exporter/signing.ts) replaces this import when it lands.
 import { loadSigningKey, writeBundleSignatures } from "./pipeline/signing-pending.js";
 import { openWorkCopy, takeSnapshot } from "./pipeline/snapshot.js";
@@ -46,6 +46,12 @@ export interface ExportSummary {
   counts: { snapshot: TableCounts; scoped: TableCounts; exported: TableCounts };
   /** Redactions per rule. */
   redactions: Record<string, number>;
+  /** What the rewriting stages did, in counts (pseudonymize: null when it did not run). */
+  stages: {
+    scope: Omit<ScopeOutput, "counts">;
+    scrub: Omit<ScrubOutput, "redactions" | "preset">;
+    pseudonymize: PseudonymizeOutput | null;
+  };
   attachments: Omit<AttachmentPlacement, "bytes">;
   bytes: {
     snapshot: number;
@@ -184,6 +190,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
       viewer: written.viewer,
       counts: { snapshot: snapshot.counts, scoped: work.scoped, exported: work.finalized.counts },
       redactions: work.redactions,
+      stages: work.details,
       attachments,
       bytes: {
         snapshot: snapshot.bytes,
@@ -224,11 +231,12 @@ async function transform(
     applyScrub({ db, preset: o.preset, workDir: staging.work, onProgress: progress("scrub") }),
   );
   const key = o.pseudonymKey;
-  if (key !== null) {
-    await stage("pseudonymize", () =>
-      applyPseudonyms({ db, key, workDir: staging.work, onProgress: progress("pseudonymize") }),
-    );
-  }
+  const pseudonymized =
+    key === null
+      ? null
+      : await stage("pseudonymize", () =>
+          applyPseudonyms({ db, key, workDir: staging.work, onProgress: progress("pseudonymize") }),
+        );
   const finalized = await stage("finalize", () =>
     finalizeDatabase({
       db,
@@ -243,5 +251,12 @@ async function transform(
       },
     }),
   );
-  return { scoped: scoped.counts, redactions: scrubbed.redactions, finalized };
+  const { counts: scopedCounts, ...scopeDetails } = scoped;
+  const { redactions, preset: _preset, ...scrubDetails } = scrubbed;
+  return {
+    scoped: scopedCounts,
+    redactions,
+    finalized,
+    details: { scope: scopeDetails, scrub: scrubDetails, pseudonymize: pseudonymized },
+  };
 }

@@ -43,7 +43,9 @@ describe("pigeonhole export", () => {
       encryption: null,
     });
     expect(summary.counts.exported.messages).toBe(sample.appMessages.length);
-    expect(summary.generator).toBeUndefined();
+    expect(summary.stages.scrub.registration_tokens_removed).toBe(4);
+    expect(summary.stages.scrub.bodies_removed).toBe(sample.appMessages.length);
+    expect(summary.stages.pseudonymize.agents).toBe(4);
     for (const stage of [
       "snapshot",
       "scope",
