@@ -80,7 +80,7 @@ export interface ExportSummary {
 export async function exportBundle(options: ExportOptions): Promise<ExportSummary> {
   const started = performance.now();
   const o = resolveExportOptions(options);
-  const signingKey = o.signKeyFile === null ? null : loadSigningKey(o.signKeyFile);
+  const signingKey = o.signKeyFile === null ? null : await loadSigningKey(o.signKeyFile);
   await assertOutAvailable(o.out, o.force);
   const timings: Partial<Record<StageName, number>> = {};
   const emit = (event: ProgressEvent) => options.onProgress?.(event);

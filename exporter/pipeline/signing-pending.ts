@@ -8,8 +8,8 @@ import { fail } from "../../engine/errors.js";
 
 export type PendingSigningKey = never;
 
-/** Always throws INVALID_ARGUMENT: signing is not in this build yet. */
-export function loadSigningKey(file: string): PendingSigningKey {
+/** Always rejects with INVALID_ARGUMENT: signing is not in this build yet. */
+export async function loadSigningKey(file: string): Promise<PendingSigningKey> {
   throw fail.invalid(
     `Cannot sign with ${file}: bundle signing is not available in this build yet; export without --sign-key.`,
   );
