@@ -81,7 +81,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
   const started = performance.now();
   const o = resolveExportOptions(options);
   const signingKey = o.signKeyFile === null ? null : await loadSigningKey(o.signKeyFile);
-  await assertOutAvailable(o.out, o.force);
+  await assertOutAvailable(o.out, o.force, o.zip);
   const timings: Partial<Record<StageName, number>> = {};
   const emit = (event: ProgressEvent) => options.onProgress?.(event);
   const stage = async <T>(name: StageName, run: () => T | Promise<T>): Promise<T> => {
@@ -168,7 +168,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
     const bundleBytes = files.reduce((sum, path) => sum + statSync(join(staging.bundle, path)).size, 0);
     const zipBytes = await stage("publish", async () => {
       if (!o.zip) {
-        await publish(staging, staging.bundle, o.out, o.force);
+        await publish(staging, staging.bundle, o.out, o);
         return null;
       }
       const zipPath = join(staging.root, "bundle.zip");
@@ -176,7 +176,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
         encrypted: encryption !== null,
         mtime: new Date(generatedAt),
       });
-      await publish(staging, zipPath, o.out, o.force);
+      await publish(staging, zipPath, o.out, o);
       return size;
     });
     const { bytes: attachmentBytes, ...attachments } = work.finalized.attachments;

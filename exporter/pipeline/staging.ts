@@ -3,6 +3,7 @@ import { existsSync, readdirSync, renameSync, rmdirSync, rmSync, type Stats, sta
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { fail } from "../../engine/errors.js";
+import { BUNDLE_FILES } from "../bundle-format.js";
 
 /** Prefix of the staging directory created next to `--out`. */
 export const STAGING_PREFIX = ".pigeonhole-export-";
@@ -18,18 +19,38 @@ export interface Staging {
 }
 
 /**
- * Refuse an `out` that holds something, unless `force`: an existing non-empty directory or an existing
- * file (CONFLICT). Checked before any work and again at publication.
+ * Check that `out` may be written (CONFLICT otherwise, before any work and again at publication). A
+ * directory bundle may go where nothing is, or into an empty directory, or with `force` over a previous
+ * bundle (a directory holding manifest.json): `force` never replaces a directory that is not a bundle,
+ * so a mistyped `--out` cannot delete someone's files. A zip may go where nothing is, or with `force`
+ * over an existing file.
  */
-export async function assertOutAvailable(out: string, force: boolean): Promise<void> {
-  if (force) return;
+export async function assertOutAvailable(out: string, force: boolean, zip = false): Promise<void> {
   const info = await stat(out).catch(() => null);
   if (info === null) return;
-  if (info.isDirectory() && (await readdir(out)).length === 0) return;
-  throw fail.conflict(
-    `${out} already exists and is not an empty directory; pass --force to replace it, or choose another --out.`,
-    { out },
-  );
+  if (zip) {
+    if (info.isDirectory())
+      throw fail.conflict(`${out} is a directory; --zip writes a file, so choose a file name.`);
+    if (!force)
+      throw fail.conflict(`${out} already exists; pass --force to replace it, or choose another --out.`);
+    return;
+  }
+  if (!info.isDirectory())
+    throw fail.conflict(`${out} is a file; choose a directory for --out (or add --zip).`);
+  const entries = await readdir(out);
+  if (entries.length === 0) return;
+  if (!entries.includes(BUNDLE_FILES.manifest)) {
+    throw fail.conflict(
+      `${out} is not empty and is not a bundle; choose another --out (--force replaces only a previous bundle).`,
+      { out },
+    );
+  }
+  if (!force) {
+    throw fail.conflict(
+      `${out} already holds a bundle; pass --force to replace it, or choose another --out.`,
+      { out },
+    );
+  }
 }
 
 /**
@@ -78,8 +99,13 @@ export function removeStagingSync(staging: Staging, out: string): void {
  * a crash between those two renames leaves `out` absent, with the previous content intact in
  * `<staging>/previous`.
  */
-export async function publish(staging: Staging, built: string, out: string, force: boolean): Promise<void> {
-  await assertOutAvailable(out, force);
+export async function publish(
+  staging: Staging,
+  built: string,
+  out: string,
+  options: { force: boolean; zip: boolean },
+): Promise<void> {
+  await assertOutAvailable(out, options.force, options.zip);
   // Synchronous from here on: nothing else may run between the check and the renames.
   const info = statOrNull(out);
   if (info === null) {

@@ -72,16 +72,24 @@ describe("pigeonhole export", () => {
     expect(run.stdout).toMatch(/^Exported 6 messages, 5 agents, 2 projects to .*bundle\.zip \(zip\)\./);
   });
 
-  it("refuses a non-empty --out (exit 1, one line) and accepts it with --force", async () => {
+  it("refuses a previous bundle as --out (exit 1, one line) and replaces it with --force", async () => {
     const out = join(tempDir(), "bundle");
-    mkdirSync(out);
-    writeFileSync(join(out, "keep.txt"), "x");
+    expect((await runCli(["export", "--home", sample.home, "--out", out])).code).toBe(0);
     const refused = await runCli(["export", "--home", sample.home, "--out", out]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^error: .*not an empty directory; pass --force/);
+    expect(refused.stderr).toMatch(/^error: .*already holds a bundle; pass --force/);
     expect(refused.stderr.trim().split("\n")).toHaveLength(1);
     const forced = await runCli(["export", "--home", sample.home, "--out", out, "--force"]);
     expect(forced.code).toBe(0);
+  });
+
+  it("refuses to replace a directory that is not a bundle, even with --force", async () => {
+    const out = join(tempDir(), "files");
+    mkdirSync(out);
+    writeFileSync(join(out, "keep.txt"), "x");
+    const refused = await runCli(["export", "--home", sample.home, "--out", out, "--force"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("not a bundle");
   });
 
   it("rejects bad option values before doing anything", async () => {

@@ -20,7 +20,14 @@ beforeAll(async () => {
 
 function oldContent(dir: string): string {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "old.txt"), "previous bundle");
+  writeFileSync(join(dir, "old.txt"), "someone's files");
+  return dir;
+}
+
+/** A directory that looks like a previous bundle (it holds a manifest.json). */
+function oldBundle(dir: string): string {
+  oldContent(dir);
+  writeFileSync(join(dir, "manifest.json"), "{}");
   return dir;
 }
 
@@ -39,13 +46,17 @@ describe("publishing", () => {
     await expectClean(out);
   });
 
-  it("refuses an existing file as --out (with --zip too) without --force", async () => {
+  it("refuses an existing file as --out: as a directory always, as a zip without --force", async () => {
     const out = join(tempDir(), "bundle.zip");
-    writeFileSync(out, "not a zip");
-    await expect(exportBundle({ home: sample.home, out, zip: true, viewerDir: null })).rejects.toMatchObject({
-      code: "CONFLICT",
-    });
-    expect(readFileSync(out, "utf8")).toBe("not a zip");
+    writeFileSync(out, "an old zip");
+    for (const zip of [false, true]) {
+      await expect(exportBundle({ home: sample.home, out, zip, viewerDir: null })).rejects.toMatchObject({
+        code: "CONFLICT",
+      });
+    }
+    expect(readFileSync(out, "utf8")).toBe("an old zip");
+    await exportBundle({ home: sample.home, out, zip: true, force: true, viewerDir: null });
+    expect(readFileSync(out).subarray(0, 2).toString("latin1")).toBe("PK");
   });
 
   it("fills an empty --out directory, and creates missing parents", async () => {
@@ -58,8 +69,8 @@ describe("publishing", () => {
     expect(existsSync(join(nested, "manifest.json"))).toBe(true);
   });
 
-  it("--force replaces the old content with the new bundle", async () => {
-    const out = oldContent(join(tempDir(), "bundle"));
+  it("--force replaces a previous bundle with the new one", async () => {
+    const out = oldBundle(join(tempDir(), "bundle"));
     await exportBundle({ home: sample.home, out, force: true, viewerDir: null });
     expect(existsSync(join(out, "old.txt"))).toBe(false);
     expect(readManifest(out).counts.messages).toBe(6);
@@ -80,15 +91,15 @@ describe("publishing", () => {
     });
   }
 
-  it("a failure with --force keeps the old content", async () => {
-    const out = oldContent(join(tempDir(), "bundle"));
+  it("a failure with --force keeps the previous bundle", async () => {
+    const out = oldBundle(join(tempDir(), "bundle"));
     const onProgress = (event: ProgressEvent) => {
       if (event.stage === "publish" && event.phase === "start") throw new Error("injected");
     };
     await expect(
       exportBundle({ home: sample.home, out, force: true, onProgress, viewerDir: null }),
     ).rejects.toThrow("injected");
-    expect(readdirSync(out)).toEqual(["old.txt"]);
+    expect(readdirSync(out).sort()).toEqual(["manifest.json", "old.txt"]);
     await expectClean(out);
   });
 
