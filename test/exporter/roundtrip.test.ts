@@ -125,6 +125,10 @@ async function sqlJsChecks(bytes: Buffer, preset: ScrubPreset): Promise<void> {
     '"release checklist" OR maintenance',
   ]);
   expect(phrase.length).toBe(2);
+  const not = sqlJsRows(db, "SELECT docid FROM messages_fts4 WHERE messages_fts4 MATCH ?", [
+    "gateway NOT maintenance",
+  ]);
+  expect(not.length).toBe(preset === "strict" ? 0 : 2);
   const snippet = sqlJsRows(
     db,
     "SELECT snippet(messages_fts4, '[', ']') AS s FROM messages_fts4 WHERE messages_fts4 MATCH 'maintenance'",
