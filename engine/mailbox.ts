@@ -40,7 +40,10 @@ export interface MailboxPaths {
 export interface ArchiveSink {
   /** Note that jobs were committed; the writer drains them soon, in batches. */
   wake(): void;
-  /** Resolve once every job committed before the call is in Git (or another process holds the lease). */
+  /**
+   * Resolve once every job committed before the call is in Git, whichever process writes it; reject with
+   * BUSY when the archive does not catch up in time (the error says why).
+   */
   flush(): Promise<void>;
   /** Stop: drain what this process can, release the lease. */
   close(): Promise<void>;
@@ -61,7 +64,7 @@ export class Mailbox {
   readonly paths: MailboxPaths;
   readonly options: Readonly<MailboxOptions>;
   readonly archiveEnabled: boolean;
-  /** Set by `attachArchive`; null while the archive is off or not yet started. */
+  /** Set by `openMailbox` (`startArchiveWriter`); null while the archive is off or not yet started. */
   archive: ArchiveSink | null = null;
   private readonly clock: () => Date;
   private jobsPending = false;
