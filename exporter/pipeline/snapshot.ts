@@ -77,8 +77,9 @@ export function openWorkCopy(path: string): Database.Database {
 /**
  * Strip the engine's live machinery from the work copy: every trigger (the FTS5 sync triggers would
  * otherwise re-index each row the scrubber rewrites), the FTS5 index (the viewer's sql.js has no FTS5;
- * finalize.ts builds an FTS4 one), and the Git archive's outbox and lease. Guarantees: afterwards the
- * copy has no trigger, no virtual table and no archive table.
+ * finalize.ts builds an FTS4 one), the Git archive's outbox and lease, and the contact policies'
+ * `thread_participants`. Guarantees: afterwards the copy has no trigger, no virtual table and none of
+ * those tables.
  */
 export function detachEngineMachinery(db: Database.Database): void {
   const objects = db
@@ -94,5 +95,10 @@ export function detachEngineMachinery(db: Database.Database): void {
       .all() as string[];
     for (const name of virtual) db.exec(`DROP TABLE "${name.replaceAll('"', '""')}"`);
     db.exec("DROP TABLE IF EXISTS archive_jobs; DROP TABLE IF EXISTS archive_lease;");
+    // Contact-policy bookkeeping kept by triggers; its thread keys are text the scrubber would have to
+    // rewrite, and viewer_threads.participants says the same for the viewer.
+    db.exec("DROP TABLE IF EXISTS thread_participants;");
+    const sequence = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'").get();
+    if (sequence) db.exec("DELETE FROM sqlite_sequence WHERE name NOT IN (SELECT name FROM sqlite_schema)");
   })();
 }
