@@ -92,6 +92,23 @@ describe("attachments", () => {
     expect(content.length).toBe(row.bytes);
   });
 
+  it("a binary attachment holding an agent name is withheld when pseudonymizing", async () => {
+    const binary = Buffer.concat([
+      Buffer.from([0, 0, 1]),
+      Buffer.from("signed by Receiver"),
+      Buffer.from([0]),
+    ]);
+    const { root, home } = await mailboxWithFiles({
+      "sig.bin": binary,
+      "plain.bin": Buffer.from([0, 9, 9, 0]),
+    });
+    const out = join(root, "bundle");
+    const summary = await exportBundle({ home, out, pseudonymize: true, viewerDir: null });
+    expect(summary.stages.pseudonymize?.attachments_withheld).toBe(1);
+    const db = openBetterSqlite(await databaseBytes(out));
+    expect(statuses(db)).toEqual({ "sig.bin": "withheld", "plain.bin": "file" });
+  });
+
   it("encrypted bundles embed available blobs and still mark omitted and missing ones", async () => {
     const { root, home } = await mailboxWithFiles({
       "a.txt": "alpha\n",
