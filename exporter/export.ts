@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type Database from "better-sqlite3";
@@ -108,15 +108,19 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
     const db = openWorkCopy(snapshot.path);
     let work: Awaited<ReturnType<typeof transform>>;
     try {
-      work = await transform(db, snapshot.path, o, staging, stage, progress, generatedAt);
+      work = await transform(db, o, staging, stage, progress, generatedAt);
     } finally {
       db.close();
     }
+    // The work copy (the pre-scrub text in its free pages included) is no longer needed.
+    rmSync(snapshot.path, { force: true });
     const encryption = o.encryption === null ? null : manifestEncryption(o.encryption);
     const chunked = await stage("chunk", async () => {
       const total = work.finalized.bytes;
       const source =
-        o.encryption === null ? fileBytes(snapshot.path) : await encryptedBytes(snapshot.path, o.encryption);
+        o.encryption === null
+          ? fileBytes(work.finalized.path)
+          : await encryptedBytes(work.finalized.path, o.encryption);
       return writeChunks({
         source,
         bundleDir: staging.bundle,
@@ -215,7 +219,6 @@ type Progress = (name: StageName) => (done: number, total?: number) => void;
 /** The stages that rewrite the work copy: scope, scrub, pseudonymize, finalize. */
 async function transform(
   db: Database.Database,
-  path: string,
   o: ResolvedExport,
   staging: { work: string; bundle: string },
   stage: Stage,
@@ -240,7 +243,7 @@ async function transform(
   const finalized = await stage("finalize", () =>
     finalizeDatabase({
       db,
-      path,
+      target: join(staging.work, "bundle.sqlite3"),
       bundleDir: o.encryption === null ? staging.bundle : null,
       meta: {
         generated_at: generatedAt,

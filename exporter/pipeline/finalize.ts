@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import type Database from "better-sqlite3";
+import Database from "better-sqlite3";
 import { PigeonholeError } from "../../engine/errors.js";
 import { type AttachmentPlacement, placeAttachments } from "./attachments.js";
 import { type TableCounts, tableCounts } from "./counts.js";
@@ -7,8 +7,8 @@ import { buildViewerTables } from "./viewer-schema.js";
 
 export interface FinalizeInput {
   db: Database.Database;
-  /** The work copy's file (for its final size). */
-  path: string;
+  /** Where to write the bundle's database (must not exist). */
+  target: string;
   /** Plain bundles: the bundle directory blobs are copied into. Encrypted: null (blobs go into the database). */
   bundleDir: string | null;
   /** Non-private facts for `viewer_meta` (preset, generated_at, ...). */
@@ -16,19 +16,21 @@ export interface FinalizeInput {
 }
 
 export interface FinalizeOutput {
+  /** The bundle's database file (`target`). */
+  path: string;
   attachments: AttachmentPlacement;
   counts: TableCounts;
   bytes: number;
 }
 
 /**
- * Turn the work copy into the bundle's database: attachments placed (attachments.ts), viewer tables and
- * the FTS4 index built (viewer-schema.ts), bookkeeping tables dropped, statistics gathered for the query
- * planner (ANALYZE), then `journal_mode=DELETE` and VACUUM, so the file is a single self-contained
- * SQLite database with no free page holding deleted or pre-scrub text. Guarantees (checked, INTERNAL
- * otherwise): no FTS5 table or trigger remains (sql.js has no FTS5) and `foreign_key_check` finds
- * nothing. (VACUUM writes every page afresh; a full `integrity_check` would cost as much as the VACUUM
- * itself, so the tests run it instead.)
+ * Turn the work copy into the bundle's database at `target`: attachments placed (attachments.ts), viewer
+ * tables and the FTS4 index built (viewer-schema.ts), bookkeeping tables dropped, statistics gathered
+ * for the query planner (ANALYZE), then `VACUUM INTO target` (one pass, where an in-place VACUUM writes
+ * twice), so the file is a single compact SQLite database in `journal_mode=DELETE`, with no free page
+ * holding deleted or pre-scrub text. Guarantees (checked, INTERNAL otherwise): no FTS5 table or trigger
+ * remains (sql.js has no FTS5) and `foreign_key_check` finds nothing. (VACUUM writes every page afresh;
+ * a full `integrity_check` would cost as much as the whole finalize, so the tests run it instead.)
  */
 export function finalizeDatabase(input: FinalizeInput): FinalizeOutput {
   const { db } = input;
@@ -41,16 +43,20 @@ export function finalizeDatabase(input: FinalizeInput): FinalizeOutput {
   for (const name of bookkeeping) db.exec(`DROP TABLE "${name}"`);
   db.exec("ANALYZE");
   assertViewerReady(db);
-  db.pragma("journal_mode = DELETE");
-  db.exec("VACUUM");
-  const integrity = db.pragma("integrity_check", { simple: true });
-  if (integrity !== "ok") {
-    throw new PigeonholeError(
-      "INTERNAL",
-      `The exported database failed its integrity check: ${String(integrity)}`,
-    );
+  db.prepare("VACUUM INTO ?").run(input.target);
+  const final = new Database(input.target, { fileMustExist: true });
+  try {
+    // The work copy runs without a journal; the bundle's database must say DELETE (sql.js reads no WAL).
+    final.pragma("journal_mode = DELETE");
+    return {
+      path: input.target,
+      attachments,
+      counts: tableCounts(final),
+      bytes: statSync(input.target).size,
+    };
+  } finally {
+    final.close();
   }
-  return { attachments, counts: tableCounts(db), bytes: statSync(input.path).size };
 }
 
 function assertViewerReady(db: Database.Database): void {
