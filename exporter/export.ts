@@ -128,7 +128,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
         onBytes: (done) => progress("chunk")(Math.min(done, total), total),
       });
     });
-    const written = await stage("write", async () => {
+    const viewer = await stage("write", async () => {
       const viewerFiles = copyViewer(o.viewerDir, staging.bundle);
       writeBundleReadme(staging.bundle, {
         preset: o.preset,
@@ -139,33 +139,31 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
         generatedAt,
       });
       const counts = work.finalized.counts;
-      return {
-        viewer: viewerFiles > 0,
-        manifest: writeManifest(
-          staging.bundle,
-          {
-            generated_at: generatedAt,
-            generator: o.generator,
-            database: {
-              chunks: chunked.chunks,
-              size: chunked.size,
-              chunk_size: o.chunkSize,
-              sha256: chunked.sha256,
-              encrypted: encryption !== null,
-            },
-            encryption,
-            scrub: { preset: o.preset, redactions: work.redactions },
-            pseudonymized: o.pseudonymKey !== null,
-            counts: {
-              projects: counts.projects,
-              agents: counts.agents,
-              messages: counts.messages,
-              attachments: counts.attachments,
-            },
+      writeManifest(
+        staging.bundle,
+        {
+          generated_at: generatedAt,
+          generator: o.generator,
+          database: {
+            chunks: chunked.chunks,
+            size: chunked.size,
+            chunk_size: o.chunkSize,
+            sha256: chunked.sha256,
+            encrypted: encryption !== null,
           },
-          chunked.chunks,
-        ),
-      };
+          encryption,
+          scrub: { preset: o.preset, redactions: work.redactions },
+          pseudonymized: o.pseudonymKey !== null,
+          counts: {
+            projects: counts.projects,
+            agents: counts.agents,
+            messages: counts.messages,
+            attachments: counts.attachments,
+          },
+        },
+        chunked.chunks,
+      );
+      return viewerFiles > 0;
     });
     if (signingKey !== null) await stage("sign", () => writeBundleSignatures(staging.bundle, signingKey));
     const files = listFiles(staging.bundle);
@@ -191,7 +189,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
       pseudonymized: o.pseudonymKey !== null,
       encryption,
       signed: signingKey !== null,
-      viewer: written.viewer,
+      viewer,
       counts: { snapshot: snapshot.counts, scoped: work.scoped, exported: work.finalized.counts },
       redactions: work.redactions,
       stages: work.details,
