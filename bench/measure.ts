@@ -69,6 +69,48 @@ export function pairedLatency<I>(
   return { ours: latency(a), baseline: latency(b) };
 }
 
+/** Per-call latencies and wall time of closed-loop runs, accumulated over one or more runs. */
+export interface LoopSamples {
+  /** One entry per call, in nanoseconds. */
+  samplesNs: number[];
+  /** Sum of the runs' wall times (first call started to last call ended), in nanoseconds. */
+  wallNs: number;
+}
+
+/**
+ * Run `workers` closed loops at once: each makes `callsPerWorker` calls one after another (the next
+ * starts when the previous answered), so `workers` is the number of calls in flight. Every call's latency
+ * and the run's wall time are added to `into` (a new record by default). A call that throws ends the run
+ * with that error.
+ */
+export async function closedLoop(
+  workers: number,
+  callsPerWorker: number,
+  call: (worker: number, i: number) => Promise<unknown>,
+  into: LoopSamples = { samplesNs: [], wallNs: 0 },
+): Promise<LoopSamples> {
+  const loop = async (worker: number) => {
+    for (let i = 0; i < callsPerWorker; i++) {
+      const start = nowNs();
+      await call(worker, i);
+      into.samplesNs.push(nowNs() - start);
+    }
+  };
+  const start = nowNs();
+  await Promise.all(Array.from({ length: workers }, (_, w) => loop(w)));
+  into.wallNs += nowNs() - start;
+  return into;
+}
+
+/** Latency percentiles and throughput (calls per second of wall time) of `samples`. */
+export function loopFigures(samples: LoopSamples): Latency & { per_second: number } {
+  const count = samples.samplesNs.length;
+  return {
+    ...latency(samples.samplesNs),
+    per_second: samples.wallNs > 0 ? count / (samples.wallNs / 1e9) : 0,
+  };
+}
+
 /** Ratio of two costs, rounded to two decimals; null when either is missing or the base is zero. */
 export function costRatio(ours: number | null, base: number | null): number | null {
   if (ours === null || base === null || !Number.isFinite(ours) || !Number.isFinite(base) || base === 0)
@@ -86,12 +128,28 @@ export function cpuMs(): number {
   return (self.userCPUTime + self.systemCPUTime) / 1000 + childrenCpuMs();
 }
 
+/**
+ * CPU milliseconds used so far by the live process `pid` (all its threads), from /proc on Linux; null
+ * where /proc is missing or the process is gone. Resolution is one clock tick (10 ms).
+ */
+export function processCpuMs(pid: number): number | null {
+  const fields = procStat(String(pid));
+  return fields ? ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 : null;
+}
+
 function childrenCpuMs(): number {
+  const fields = procStat("self");
+  return fields ? ((Number(fields[13]) + Number(fields[14])) * 1000) / 100 : 0;
+}
+
+/**
+ * The fields of /proc/<pid>/stat after the command name (so index 0 is the state): utime and stime are
+ * at 11 and 12, cutime and cstime at 13 and 14, in clock ticks (100/s). Null when unreadable.
+ */
+function procStat(pid: string): string[] | null {
   try {
-    // Fields after the command name: cutime and cstime are the 14th and 15th, in clock ticks (100/s).
-    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ") ?? [];
-    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? null;
   } catch {
-    return 0;
+    return null;
   }
 }

@@ -19,8 +19,6 @@ import { finalizeDatabase } from "./pipeline/finalize.js";
 import { applyPseudonyms, type PseudonymizeOutput } from "./pipeline/pseudonymize.js";
 import { applyScope, type ScopeOutput } from "./pipeline/scope.js";
 import { applyScrub, type ScrubOutput } from "./pipeline/scrub.js";
-// The real signing module (exporter/signing.ts) replaces this import when it lands.
-import { loadSigningKey, writeBundleSignatures } from "./pipeline/signing-pending.js";
 import { openWorkCopy, takeSnapshot } from "./pipeline/snapshot.js";
 import {
   assertOutAvailable,
@@ -30,6 +28,7 @@ import {
   removeStagingSync,
 } from "./pipeline/staging.js";
 import { writeZip } from "./pipeline/zip.js";
+import { loadSigningKey, writeBundleSignatures } from "./signing.js";
 
 export type { ExportOptions, ProgressEvent, StageName } from "./export-options.js";
 

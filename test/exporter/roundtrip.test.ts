@@ -5,8 +5,12 @@ import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import type Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { chunkPath, type ScrubPreset } from "../../exporter/bundle-format.js";
+import { decryptBundle } from "../../exporter/decrypt/decrypt.js";
 import { exportBundle } from "../../exporter/export.js";
+import { generateKeyFiles, parsePublicKey } from "../../exporter/keys.js";
 import { STRICT_BODY } from "../../exporter/pipeline/scrub.js";
+import { openBundle } from "../../exporter/verify/open.js";
+import { verifyBundle } from "../../exporter/verify/verify.js";
 import {
   bundleFiles,
   concatenatedChunks,
@@ -22,19 +26,33 @@ import {
 } from "./helpers.js";
 
 /**
- * Export → open: every preset, plain and encrypted, one chunk and many; the database must open with
- * better-sqlite3 and with sql.js (as the viewer does) and hold the expected rows.
+ * Export (signed) → verify → (decrypt → verify) → open: every preset, plain and encrypted, one chunk
+ * and many; the database must open with better-sqlite3 and with sql.js (as the viewer does) and hold
+ * the expected rows.
  */
 
 let sample: SampleMailbox;
 let identity: string;
 let recipient: string;
+let signKeyFile: string;
+let publicKey: Uint8Array;
 
 beforeAll(async () => {
   sample = await sampleMailbox(true);
   identity = await generateX25519Identity();
   recipient = await identityToRecipient(identity);
+  signKeyFile = join(tempDir("ph-key-", true), "bundle-key");
+  const key = await generateKeyFiles(signKeyFile);
+  publicKey = parsePublicKey(key.publicKey, "test key");
 });
+
+/** The bundle verifies against the test key (signed) or as an unsigned bundle. */
+async function expectVerifies(path: string, signed: boolean): Promise<void> {
+  const result = await verifyBundle(await openBundle(path), signed ? { publicKey } : { allowUnsigned: true });
+  expect(result.problems).toEqual([]);
+  expect(result.ok).toBe(true);
+  expect(result.signed).toBe(signed);
+}
 
 /** Check the rows every preset must keep: structure, threads, recipients, viewer tables, no FTS5. */
 function checkCommonRows(db: Database.Database): void {
@@ -93,6 +111,19 @@ function checkCommonRows(db: Database.Database): void {
   expect(meta.schema_version).toBe("1");
   const columns = (db.prepare("PRAGMA table_info(agents)").all() as { name: string }[]).map((c) => c.name);
   expect(columns).not.toContain("registration_token");
+}
+
+/** The two file attachments are copied into the bundle, each at its path with its sha256 and size. */
+function checkCopiedAttachments(db: Database.Database, bundle: string): void {
+  const files = db
+    .prepare("SELECT path, sha256, bytes FROM message_attachments WHERE status = 'file' ORDER BY path")
+    .all() as { path: string; sha256: string; bytes: number }[];
+  expect(files.length).toBe(2);
+  for (const file of files) {
+    const content = readFileSync(join(bundle, file.path));
+    expect(createHash("sha256").update(content).digest("hex")).toBe(file.sha256);
+    expect(content.length).toBe(file.bytes);
+  }
 }
 
 /** Per-preset expectations on content. */
@@ -174,17 +205,7 @@ describe("round trip", () => {
         checkPreset(db, preset);
         await sqlJsChecks(bytes, preset);
         if (preset !== "strict") {
-          const files = db
-            .prepare(
-              "SELECT path, sha256, bytes FROM message_attachments WHERE status = 'file' ORDER BY path",
-            )
-            .all() as { path: string; sha256: string; bytes: number }[];
-          expect(files.length).toBe(2);
-          for (const file of files) {
-            const content = readFileSync(join(out, file.path));
-            expect(createHash("sha256").update(content).digest("hex")).toBe(file.sha256);
-            expect(content.length).toBe(file.bytes);
-          }
+          checkCopiedAttachments(db, out);
           const inline = db
             .prepare(
               "SELECT status, data_base64 IS NOT NULL AS has FROM message_attachments WHERE disposition = 'inline'",
@@ -216,6 +237,14 @@ describe("round trip", () => {
         await sqlJsChecks(bytes, preset);
         // Everything private is inside the ciphertext: no attachment file next to it.
         expect([...bundleFiles(out).keys()].filter((p) => p.startsWith("attachments/"))).toEqual([]);
+        // pigeonhole decrypt turns it into a plain bundle that verifies and holds the same database.
+        const plain = join(tempDir(), "plain");
+        await decryptBundle(await openBundle(out), { out: plain, secret: { identities: [identity] } });
+        await expectVerifies(plain, false);
+        const plainDb = openBetterSqlite(await databaseBytes(plain));
+        checkCommonRows(plainDb);
+        checkPreset(plainDb, preset);
+        if (preset !== "strict") checkCopiedAttachments(plainDb, plain);
         if (preset !== "strict") {
           const embedded = db
             .prepare(
@@ -274,6 +303,7 @@ describe("round trip", () => {
     expect(b.format).toBe("zip");
     expect(statSync(zipped).isFile()).toBe(true);
     expect(b.bytes.zip).toBe(statSync(zipped).size);
+    await expectVerifies(zipped, false);
     const fromDir = bundleFiles(plain);
     const fromZip = bundleFiles(zipped);
     expect([...fromZip.keys()].sort()).toEqual([...fromDir.keys()].sort());
