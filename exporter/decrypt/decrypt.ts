@@ -5,11 +5,11 @@ import { dirname, join } from "node:path";
 import { Decrypter } from "age-encryption";
 import { fail, isPigeonholeError } from "../../engine/errors.js";
 import { BUNDLE_FILES, type Manifest, type ManifestFile } from "../bundle-format.js";
+import { writeChunks } from "../pipeline/chunk.js";
 import { type SigningKey, writeBundleSignatures } from "../signing.js";
 import { stageDir } from "../staged-dir.js";
 import type { BundleReader } from "../verify/reader.js";
 import { verifyBundle } from "../verify/verify.js";
-import { writeDatabaseChunks } from "./chunks.js";
 import { extractEmbeddedAttachments } from "./embedded-attachments.js";
 
 /** The secret for an encrypted bundle: age identities (X25519) or the passphrase (scrypt). */
@@ -72,7 +72,7 @@ export async function decryptBundle(reader: BundleReader, options: DecryptOption
     const databaseFile = join(staged.work, "database.sqlite3");
     await writePlaintext(await decryptDatabase(reader, manifest, decrypter), databaseFile);
     const attachments = extractEmbeddedAttachments(databaseFile, staged.path);
-    const database = await writeDatabaseChunks({
+    const database = await writeChunks({
       source: createReadStream(databaseFile),
       bundleDir: staged.path,
       chunkSize: manifest.database.chunk_size,

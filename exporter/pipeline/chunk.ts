@@ -26,6 +26,7 @@ export interface ChunkOutput {
  * `chunkSize` bytes except the last, so concatenating them in name order gives back the source byte for
  * byte (a source of at most `chunkSize` bytes is one chunk). Hashes are computed while writing. Writes
  * are synchronous: each piece is consumed before the next is requested, so a source may reuse buffers.
+ * Used by the export pipeline and by `pigeonhole decrypt`, so both cut a database the same way.
  */
 export async function writeChunks(input: ChunkInput): Promise<ChunkOutput> {
   const { chunkSize } = input;
