@@ -1,6 +1,7 @@
 import { agentsCommand } from "./agents.js";
 import type { CliCommand } from "./command.js";
 import { decryptCommand } from "./decrypt.js";
+import { demoCommand } from "./demo.js";
 import { deployCommand } from "./deploy.js";
 import { exportCommand } from "./export.js";
 import { inboxCommand } from "./inbox.js";
@@ -29,4 +30,5 @@ export const COMMANDS: readonly CliCommand[] = [
   decryptCommand,
   previewCommand,
   deployCommand,
+  demoCommand,
 ];
