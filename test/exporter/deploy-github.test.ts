@@ -233,10 +233,16 @@ describe("deploy --github (REST API)", () => {
 
   it("says when the branch was published but Pages could not be enabled, and when Pages serves something else", async () => {
     const repo = freshRepo();
-    gh.fail({ route: "POST pages", status: 403, message: "Resource not accessible by personal access token" });
+    gh.fail({
+      route: "POST pages",
+      status: 403,
+      message: "Resource not accessible by personal access token",
+    });
     const attempt = deployBundle({ source: ws.vector("good-signed").dir, target: target(repo) });
     await expect(attempt).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
-    await expect(attempt).rejects.toThrow(/^gh-pages now holds commit [0-9a-f]{40}, but: Cannot enable Pages .*Settings/);
+    await expect(attempt).rejects.toThrow(
+      /^gh-pages now holds commit [0-9a-f]{40}, but: Cannot enable Pages .*Settings/,
+    );
     expect(gh.repo(repo).refs.has("refs/heads/gh-pages")).toBe(true);
 
     gh.repo(repo).pages = {
