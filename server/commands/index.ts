@@ -1,6 +1,9 @@
 import { agentsCommand } from "./agents.js";
 import type { CliCommand } from "./command.js";
 import { decryptCommand } from "./decrypt.js";
+import { demoCommand } from "./demo.js";
+import { deployCommand } from "./deploy.js";
+import { exportCommand } from "./export.js";
 import { inboxCommand } from "./inbox.js";
 import { keygenCommand } from "./keygen.js";
 import { peekCommand } from "./peek.js";
@@ -21,8 +24,11 @@ export const COMMANDS: readonly CliCommand[] = [
   peekCommand,
   agentsCommand,
   seedCommand,
+  exportCommand,
   keygenCommand,
   verifyCommand,
   decryptCommand,
   previewCommand,
+  deployCommand,
+  demoCommand,
 ];
