@@ -101,13 +101,15 @@ export async function startFakeGitHub(tokens: string[]): Promise<FakeGitHub> {
     if (repo.empty && rest.startsWith("/git/")) return send(409, { message: "Git Repository is empty." });
 
     let m: RegExpExecArray | null;
-    if (req.method === "GET" && (m = /^\/git\/ref\/(.+)$/.exec(rest))) {
+    m = req.method === "GET" ? /^\/git\/ref\/(.+)$/.exec(rest) : null;
+    if (m) {
       const sha = repo.refs.get(`refs/${m[1]}`);
       return sha
         ? send(200, { ref: `refs/${m[1]}`, object: { sha, type: "commit" } })
         : send(404, { message: "Not Found" });
     }
-    if (req.method === "GET" && (m = /^\/git\/commits\/(\w+)$/.exec(rest))) {
+    m = req.method === "GET" ? /^\/git\/commits\/(\w+)$/.exec(rest) : null;
+    if (m) {
       const commit = repo.commits.get(m[1] ?? "");
       return commit
         ? send(200, {
@@ -117,7 +119,8 @@ export async function startFakeGitHub(tokens: string[]): Promise<FakeGitHub> {
           })
         : send(404, { message: "Not Found" });
     }
-    if (req.method === "GET" && (m = /^\/git\/trees\/(\w+)$/.exec(rest))) {
+    m = req.method === "GET" ? /^\/git\/trees\/(\w+)$/.exec(rest) : null;
+    if (m) {
       const tree = repo.trees.get(m[1] ?? "");
       return tree ? send(200, { sha: m[1], tree, truncated: false }) : send(404, { message: "Not Found" });
     }
@@ -148,7 +151,8 @@ export async function startFakeGitHub(tokens: string[]): Promise<FakeGitHub> {
       repo.refs.set(json.ref, json.sha);
       return send(201, { ref: json.ref, object: { sha: json.sha } });
     }
-    if (req.method === "PATCH" && (m = /^\/git\/refs\/(.+)$/.exec(rest))) {
+    m = req.method === "PATCH" ? /^\/git\/refs\/(.+)$/.exec(rest) : null;
+    if (m) {
       const ref = `refs/${m[1]}`;
       const current = repo.refs.get(ref);
       if (!current) return send(422, { message: "Reference does not exist" });
