@@ -65,6 +65,6 @@ it("a small stress run with one SIGKILL round loses nothing and writes its repor
   ]);
   expect(output).toContain("Result: ok (lost = 0, duplicated = 0)");
   expect(readFileSync(markdown, "utf8")).toMatch(
-    /^# Reliability\n\n<!-- stress:begin[\s\S]*\| after load \| 30 \| 0 \| 0 \|/,
+    /^# Reliability\n\n<!-- stress:begin[\s\S]*\|\s*after load\s*\|\s*30\s*\|\s*0\s*\|\s*0\s*\|/,
   );
 });
