@@ -1,0 +1,291 @@
+import { useCallback, useEffect, useErrorBoundary, useRef, useState } from "preact/hooks";
+import { DecryptError, type Secret } from "../lib/decrypt.js";
+import { readDrop } from "../lib/dropped.js";
+import { handleKey } from "../lib/keyboard.js";
+import {
+  type LoadResult,
+  type LockedBundle,
+  loadBundle,
+  type OpenBundle,
+  type Progress,
+  sourceFromPage,
+  unlockBundle,
+} from "../lib/loader.js";
+import { href, keepPinnedKey, navigate, parseHash, type Route } from "../lib/router.js";
+import { type BundleSource, filesSource, zipSource } from "../lib/source.js";
+import { applyStoredTheme, currentTheme, toggleTheme } from "../lib/theme.js";
+import { NoBundleError } from "../lib/verify.js";
+import { Opener } from "./Opener.js";
+import { ProgressBar } from "./ProgressBar.js";
+import { Status } from "./Status.js";
+import { Unlock } from "./Unlock.js";
+import { AgentView } from "./views/AgentView.js";
+import { MessageView } from "./views/MessageView.js";
+import { Overview } from "./views/Overview.js";
+import { NotFound, ProjectView } from "./views/ProjectView.js";
+import { SearchView } from "./views/SearchView.js";
+import { ThreadView } from "./views/ThreadView.js";
+
+type Phase =
+  | { phase: "loading"; progress: Progress }
+  | { phase: "opener"; reason: string | null }
+  | { phase: "tampered"; problems: string[]; label: string }
+  | { phase: "locked"; locked: LockedBundle; error: string | null; progress: Progress | null }
+  | { phase: "ready"; bundle: OpenBundle }
+  | { phase: "error"; message: string };
+
+/** The viewer: opens, verifies and (when needed) decrypts a bundle, then routes between the views. */
+export default function App() {
+  const [state, setState] = useState<Phase>({ phase: "loading", progress: { step: "Looking for a bundle" } });
+  const [route, setRoute] = useState<Route>(() => parseHash(location.hash).route);
+  const pinned = useRef<string | null>(null);
+  const current = useRef<Phase>(state);
+  current.current = state;
+
+  const show = useCallback((next: Phase) => {
+    const before = current.current;
+    if (before.phase === "ready" && !(next.phase === "ready" && next.bundle === before.bundle))
+      before.bundle.db.close();
+    setState(next);
+  }, []);
+
+  const progress = useCallback((p: Progress) => setState({ phase: "loading", progress: p }), []);
+
+  const settle = useCallback(
+    (result: LoadResult) => {
+      if (result.state === "ready") show({ phase: "ready", bundle: result.bundle });
+      else if (result.state === "locked")
+        show({ phase: "locked", locked: result.locked, error: null, progress: null });
+      else show({ phase: "tampered", problems: result.problems, label: result.label });
+    },
+    [show],
+  );
+
+  const open = useCallback(
+    async (makeSource: () => Promise<BundleSource>, noBundle: (e: NoBundleError) => Phase) => {
+      try {
+        progress({ step: "Looking for a bundle" });
+        const source = await makeSource();
+        settle(await loadBundle(source, pinned.current, progress));
+      } catch (error) {
+        if (error instanceof NoBundleError) show(noBundle(error));
+        else show({ phase: "error", message: (error as Error).message });
+      }
+    },
+    [progress, settle, show],
+  );
+
+  const openFile = useCallback(
+    (file: File) =>
+      open(
+        async () => zipSource(new Uint8Array(await file.arrayBuffer()), file.name),
+        () => ({ phase: "opener", reason: `${file.name} holds no bundle.` }),
+      ),
+    [open],
+  );
+
+  useEffect(() => {
+    applyStoredTheme();
+    const initial = parseHash(location.hash);
+    pinned.current = initial.key;
+    keepPinnedKey(initial.key);
+    const hasParam = new URL(location.href).searchParams.has("bundle");
+    open(
+      () => sourceFromPage(location.href, progress),
+      (e) => (hasParam ? { phase: "error", message: e.message } : { phase: "opener", reason: null }),
+    );
+
+    const onHash = () => setRoute(parseHash(location.hash).route);
+    const onDragOver = (e: DragEvent) => e.preventDefault();
+    const onDrop = async (e: DragEvent) => {
+      e.preventDefault();
+      if (!e.dataTransfer) return;
+      const dropped = await readDrop(e.dataTransfer);
+      if (dropped?.kind === "zip") openFile(dropped.file);
+      else if (dropped?.kind === "folder") {
+        open(
+          async () => filesSource(dropped.files, dropped.name),
+          () => ({ phase: "opener", reason: `${dropped.name} holds no bundle.` }),
+        );
+      }
+    };
+    addEventListener("hashchange", onHash);
+    addEventListener("dragover", onDragOver);
+    addEventListener("drop", onDrop);
+    return () => {
+      removeEventListener("hashchange", onHash);
+      removeEventListener("dragover", onDragOver);
+      removeEventListener("drop", onDrop);
+    };
+  }, [open, openFile, progress]);
+
+  const unlock = async (secret: Secret) => {
+    if (state.phase !== "locked") return;
+    const locked = state.locked;
+    const step = (p: Progress) => setState({ phase: "locked", locked, error: null, progress: p });
+    try {
+      show({ phase: "ready", bundle: await unlockBundle(locked, secret, step) });
+    } catch (error) {
+      const message =
+        error instanceof DecryptError
+          ? error.message
+          : `The bundle could not be opened: ${(error as Error).message}`;
+      setState({ phase: "locked", locked, error: message, progress: null });
+    }
+  };
+
+  return (
+    <div class="app">
+      <Header route={route} ready={state.phase === "ready"} />
+      <StatusFor state={state} />
+      <main id="main" tabIndex={-1} data-route={state.phase === "ready" ? href(route) : undefined}>
+        {state.phase === "loading" ? <ProgressBar progress={state.progress} /> : null}
+        {state.phase === "opener" ? <Opener reason={state.reason} openFile={openFile} /> : null}
+        {state.phase === "error" ? (
+          <section class="view">
+            <h1>The bundle could not be opened</h1>
+            <p class="error" role="alert">
+              {state.message}
+            </p>
+          </section>
+        ) : null}
+        {state.phase === "locked" ? (
+          <>
+            <Unlock
+              mode={state.locked.manifest.encryption?.mode ?? "scrypt"}
+              error={state.error}
+              busy={state.progress !== null}
+              unlock={unlock}
+            />
+            {state.progress ? <ProgressBar progress={state.progress} /> : null}
+          </>
+        ) : null}
+        {state.phase === "ready" ? <RouteView bundle={state.bundle} route={route} /> : null}
+      </main>
+    </div>
+  );
+}
+
+function StatusFor({ state }: { state: Phase }) {
+  switch (state.phase) {
+    case "loading":
+      return <Status state="pending" />;
+    case "opener":
+    case "error":
+      return <Status state="none" />;
+    case "tampered":
+      return <Status state="tampered" problems={state.problems} label={state.label} />;
+    case "locked":
+      return <Status state="locked" signer={state.locked.signer} manifest={state.locked.manifest} />;
+    case "ready":
+      return (
+        <Status
+          state={state.bundle.signer ? "verified" : "unsigned"}
+          signer={state.bundle.signer}
+          manifest={state.bundle.manifest}
+        />
+      );
+  }
+}
+
+function RouteView({ bundle, route }: { bundle: OpenBundle; route: Route }) {
+  const [failure, reset] = useErrorBoundary();
+  // A new route clears the failure of the previous one.
+  useEffect(() => {
+    if (failure) reset();
+  }, [route]);
+  useEffect(() => {
+    document.getElementById("main")?.focus({ preventScroll: true });
+    scrollTo(0, 0);
+  }, [route]);
+  if (failure) {
+    return (
+      <section class="view">
+        <h1>This view failed</h1>
+        <p class="error" role="alert">
+          {String((failure as Error).message ?? failure)}
+        </p>
+      </section>
+    );
+  }
+  switch (route.view) {
+    case "overview":
+      return <Overview bundle={bundle} />;
+    case "project":
+      return <ProjectView bundle={bundle} slug={route.slug} />;
+    case "agent":
+      return <AgentView bundle={bundle} name={route.name} box={route.box} />;
+    case "thread":
+      return <ThreadView bundle={bundle} id={route.id} />;
+    case "message":
+      return <MessageView bundle={bundle} id={route.id} />;
+    case "search":
+      return <SearchView bundle={bundle} q={route.q} filters={route.filters} />;
+    case "missing":
+      return <NotFound what={`page ${route.path}`} />;
+  }
+}
+
+function Header({ route, ready }: { route: Route; ready: boolean }) {
+  const search = useRef<HTMLInputElement>(null);
+  const [text, setText] = useState(route.view === "search" ? route.q : "");
+  const [theme, setTheme] = useState(currentTheme);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  useEffect(() => {
+    if (route.view === "search") setText(route.q);
+  }, [route]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (handleKey(e, search.current, () => history.back())) e.preventDefault();
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, []);
+
+  const filters = route.view === "search" ? route.filters : {};
+  return (
+    <header class="top">
+      <a class="brand" href={href({ view: "overview" })}>
+        Pigeonhole
+      </a>
+      <form
+        class="searchbox"
+        onSubmit={(e) => {
+          e.preventDefault();
+          clearTimeout(timer.current);
+          navigate({ view: "search", q: text, filters });
+        }}
+      >
+        <input
+          ref={search}
+          id="search"
+          type="search"
+          placeholder="Search messages  ( / )"
+          aria-label="Search messages"
+          value={text}
+          disabled={!ready}
+          onInput={(e) => {
+            const value = e.currentTarget.value;
+            setText(value);
+            if (route.view !== "search") return;
+            clearTimeout(timer.current);
+            timer.current = setTimeout(
+              () => location.replace(href({ view: "search", q: value, filters })),
+              250,
+            );
+          }}
+        />
+      </form>
+      <button
+        type="button"
+        class="theme"
+        aria-label={`Switch to the ${theme === "dark" ? "light" : "dark"} theme`}
+        onClick={() => setTheme(toggleTheme())}
+      >
+        {theme === "dark" ? "☀" : "☾"}
+      </button>
+    </header>
+  );
+}

@@ -1,0 +1,70 @@
+import { useEffect, useState } from "preact/hooks";
+import type { Manifest } from "../../../exporter/bundle-format.js";
+import { type ResolvedAttachment, resolveAttachment } from "../lib/attachments.js";
+import { byteSize } from "../lib/format.js";
+import type { AttachmentMeta } from "../lib/queries/messages.js";
+import type { BundleSource } from "../lib/source.js";
+
+interface Props {
+  attachments: AttachmentMeta[];
+  manifest: Manifest;
+  source: BundleSource;
+}
+
+/** A message's attachments: raster images inline, everything else as a download. */
+export function Attachments({ attachments, manifest, source }: Props) {
+  if (attachments.length === 0) return null;
+  return (
+    <ul class="attachments">
+      {attachments.map((a) => (
+        <AttachmentItem key={`${a.message_id}-${a.ordinal}`} meta={a} manifest={manifest} source={source} />
+      ))}
+    </ul>
+  );
+}
+
+function AttachmentItem({
+  meta,
+  manifest,
+  source,
+}: {
+  meta: AttachmentMeta;
+  manifest: Manifest;
+  source: BundleSource;
+}) {
+  const [resolved, setResolved] = useState<ResolvedAttachment | null>(null);
+  useEffect(() => {
+    let url: string | null = null;
+    let live = true;
+    resolveAttachment(meta, manifest, source).then(
+      (r) => {
+        if (r.ok) url = r.url;
+        if (live) setResolved(r);
+        else if (url) URL.revokeObjectURL(url);
+      },
+      (error: Error) => live && setResolved({ ok: false, reason: error.message }),
+    );
+    return () => {
+      live = false;
+      if (url) URL.revokeObjectURL(url);
+    };
+  }, [meta, manifest, source]);
+
+  const label = `${meta.filename} (${meta.media_type}, ${byteSize(meta.bytes)})`;
+  if (resolved === null) return <li class="attachment">{label} …</li>;
+  if (!resolved.ok) {
+    return (
+      <li class="attachment missing">
+        {label} — {resolved.reason}
+      </li>
+    );
+  }
+  return (
+    <li class="attachment">
+      {resolved.image ? <img src={resolved.url} alt={meta.filename} loading="lazy" /> : null}
+      <a href={resolved.url} download={meta.filename}>
+        {label}
+      </a>
+    </li>
+  );
+}

@@ -1,0 +1,175 @@
+import { verifyAsync } from "@noble/ed25519";
+import {
+  BUNDLE_FILES,
+  type Manifest,
+  type ManifestFile,
+  manifestProblems,
+  type SignatureFile,
+} from "../../../exporter/bundle-format.js";
+import { bytesEqual, fromBase64, sha256Hex, toBase64 } from "./encoding.js";
+import { keyFingerprint } from "./fingerprint.js";
+import type { BundleSource } from "./source.js";
+
+/** The signer of a verified manifest. `pinned` says whether the URL pinned a key (it matched if so). */
+export interface Signer {
+  publicKey: string;
+  fingerprint: string;
+  pinned: boolean;
+}
+
+/**
+ * The outcome of checking manifest.json and its signature. A `tampered` result lists every problem found
+ * and carries no manifest: nothing of such a bundle may be used.
+ */
+export type ManifestCheck =
+  | { state: "verified"; manifest: Manifest; signer: Signer }
+  | { state: "unsigned"; manifest: Manifest }
+  | { state: "tampered"; problems: string[] };
+
+/** Thrown when the source has no manifest.json at all: there is no bundle here to verify. */
+export class NoBundleError extends Error {}
+
+const decoder = new TextDecoder();
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Read and check manifest.json and manifest.sig.json from `source`. The signature is Ed25519 over the
+ * exact bytes of manifest.json. When `pinnedKey` is given, only a valid signature by that key verifies;
+ * an unsigned bundle then counts as tampered, since dropping the signature file must not get past a pin.
+ */
+export async function checkManifest(
+  source: BundleSource,
+  pinnedKey: Uint8Array | null,
+): Promise<ManifestCheck> {
+  const manifestBytes = await source.read(BUNDLE_FILES.manifest);
+  if (manifestBytes === null) throw new NoBundleError(`${source.label} has no ${BUNDLE_FILES.manifest}`);
+  const signatureBytes = await source.read(BUNDLE_FILES.signature);
+  const problems: string[] = [];
+  let signer: Signer | null = null;
+
+  if (signatureBytes === null) {
+    if (pinnedKey) {
+      problems.push(
+        `the link pins signing key ${keyFingerprint(pinnedKey)} but the bundle is unsigned (${BUNDLE_FILES.signature} is missing)`,
+      );
+    }
+  } else {
+    signer = await checkSignature(manifestBytes, signatureBytes, pinnedKey, problems);
+  }
+
+  const manifest = parseJson(manifestBytes);
+  if (manifest === undefined) problems.push(`${BUNDLE_FILES.manifest} is not valid JSON`);
+  else problems.push(...manifestProblems(manifest).map((p) => `${BUNDLE_FILES.manifest}: ${p}`));
+  if (problems.length > 0) return { state: "tampered", problems };
+  if (signer === null) return { state: "unsigned", manifest: manifest as Manifest };
+  return { state: "verified", manifest: manifest as Manifest, signer };
+}
+
+async function checkSignature(
+  manifestBytes: Uint8Array,
+  signatureBytes: Uint8Array,
+  pinnedKey: Uint8Array | null,
+  problems: string[],
+): Promise<Signer | null> {
+  const sig = parseJson(signatureBytes) as Partial<SignatureFile> | undefined;
+  if (typeof sig !== "object" || sig === null) {
+    problems.push(`${BUNDLE_FILES.signature} is not valid JSON`);
+    return null;
+  }
+  if (sig.algorithm !== "ed25519") {
+    problems.push(`${BUNDLE_FILES.signature}: algorithm ${JSON.stringify(sig.algorithm)} is not ed25519`);
+    return null;
+  }
+  const publicKey = typeof sig.public_key === "string" ? fromBase64(sig.public_key) : null;
+  const signature = typeof sig.signature === "string" ? fromBase64(sig.signature) : null;
+  if (publicKey?.length !== 32)
+    problems.push(`${BUNDLE_FILES.signature}: public_key is not a 32-byte base64 key`);
+  if (signature?.length !== 64)
+    problems.push(`${BUNDLE_FILES.signature}: signature is not 64 bytes of base64`);
+  if (publicKey?.length !== 32 || signature?.length !== 64) return null;
+
+  if (sig.manifest_sha256 !== (await sha256Hex(manifestBytes))) {
+    problems.push(
+      `${BUNDLE_FILES.manifest} does not match the manifest_sha256 recorded in ${BUNDLE_FILES.signature}`,
+    );
+  }
+  let valid = false;
+  try {
+    valid = await verifyAsync(signature, manifestBytes, publicKey);
+  } catch {
+    valid = false;
+  }
+  if (!valid) {
+    problems.push(
+      `the Ed25519 signature does not match ${BUNDLE_FILES.manifest}: the manifest or its signature was changed`,
+    );
+  }
+  if (pinnedKey && !bytesEqual(pinnedKey, publicKey)) {
+    problems.push(
+      `the bundle is signed by key ${keyFingerprint(publicKey)}, not by the key pinned in the link (${keyFingerprint(pinnedKey)})`,
+    );
+  }
+  return {
+    publicKey: toBase64(publicKey),
+    fingerprint: keyFingerprint(publicKey),
+    pinned: pinnedKey !== null,
+  };
+}
+
+/**
+ * Problems with one downloaded database chunk against its manifest entry (empty when it matches). The
+ * entry must also be listed, identically, among the manifest's files.
+ */
+export async function chunkProblems(
+  manifest: Manifest,
+  entry: ManifestFile,
+  bytes: Uint8Array | null,
+): Promise<string[]> {
+  if (bytes === null) return [`${entry.path} is missing`];
+  const listed = manifest.files.find((f) => f.path === entry.path);
+  const problems: string[] = [];
+  if (!listed || listed.sha256 !== entry.sha256 || listed.size !== entry.size) {
+    problems.push(`${entry.path} is not listed identically in the manifest's files`);
+  }
+  if (bytes.length !== entry.size)
+    problems.push(`${entry.path} has ${bytes.length} bytes, the manifest says ${entry.size}`);
+  else if ((await sha256Hex(bytes)) !== entry.sha256)
+    problems.push(`${entry.path} does not match its sha256 in the manifest`);
+  return problems;
+}
+
+/** Problems with the reassembled database (all chunks joined) against the manifest (empty when it matches). */
+export async function databaseProblems(manifest: Manifest, bytes: Uint8Array): Promise<string[]> {
+  if (bytes.length !== manifest.database.size) {
+    return [`the database chunks total ${bytes.length} bytes, the manifest says ${manifest.database.size}`];
+  }
+  if ((await sha256Hex(bytes)) !== manifest.database.sha256) {
+    return ["the joined database chunks do not match database.sha256 in the manifest"];
+  }
+  return [];
+}
+
+/**
+ * Check a bundle file fetched on demand (an attachment) against its manifest entry; null when it is
+ * listed and matches, else the problem.
+ */
+export async function fileProblem(
+  manifest: Manifest,
+  path: string,
+  bytes: Uint8Array | null,
+): Promise<string | null> {
+  const entry = manifest.files.find((f) => f.path === path);
+  if (!entry) return `${path} is not listed in the manifest`;
+  if (bytes === null) return `${path} is missing`;
+  if (bytes.length !== entry.size || (await sha256Hex(bytes)) !== entry.sha256) {
+    return `${path} does not match its sha256 in the manifest`;
+  }
+  return null;
+}
