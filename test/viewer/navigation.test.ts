@@ -41,8 +41,13 @@ async function shot(name: string): Promise<void> {
  */
 async function route(hash: string, ready = "main"): Promise<void> {
   await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
-  await page.waitForFunction(`document.querySelector("main")?.dataset.route === location.hash`);
+  await settled();
   await page.locator(ready).first().waitFor();
+}
+
+/** Wait until the viewer has rendered the route in the address bar. */
+async function settled(): Promise<void> {
+  await page.waitForFunction(`document.querySelector("main")?.dataset.route === location.hash`);
 }
 
 beforeAll(async () => {
@@ -218,8 +223,10 @@ describe("a signed bundle under a sub-path", () => {
     );
     await page.keyboard.press("Enter");
     await page.waitForURL(new RegExp(`#/message/${ids[1]}$`));
+    await settled();
     await page.keyboard.press("Escape");
     await page.waitForURL(/box=outbox/);
+    await settled();
 
     await page.keyboard.press("/");
     await expect(page.evaluate("document.activeElement.id")).resolves.toBe("search");

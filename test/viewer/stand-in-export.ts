@@ -27,12 +27,55 @@ import {
 
 /**
  * A stand-in for `pigeonhole export` while the exporter is being written: it writes the documented bundle
- * format (exporter/bundle-format.ts) around a mailbox home, with the viewer's build copied in. The
- * finalize step mirrors what the viewer needs: FTS5 replaced by an FTS4 table `messages_fts4`
- * (docid = message id), registration tokens removed, journal_mode=DELETE, VACUUM.
+ * format (exporter/bundle-format.ts) around a mailbox home, with the viewer's build copied in, and a
+ * database in the README's "Bundle database schema": FTS5 replaced by the FTS4 table `messages_fts4`,
+ * the viewer tables, attachment `status`/`path` (files in plain bundles, `attachment_blobs` in encrypted
+ * ones), registration tokens removed, journal_mode=DELETE, VACUUM.
  */
 
 export const VIEWER_DIST = join(import.meta.dirname, "../../viewer/dist");
+
+/** The viewer tables of the README's "Bundle database schema" (version 1), as the exporter builds them. */
+const VIEWER_TABLES = `
+  CREATE TABLE viewer_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  INSERT INTO viewer_meta VALUES ('schema_version', '1');
+  CREATE TABLE viewer_overview AS SELECT 1 AS id, (SELECT count(*) FROM projects) AS projects,
+    (SELECT count(*) FROM agents) AS agents, (SELECT count(*) FROM messages) AS messages,
+    (SELECT count(DISTINCT coalesce(thread_id, CAST(id AS TEXT))) FROM messages) AS threads,
+    (SELECT count(*) FROM message_recipients) AS recipients, (SELECT count(*) FROM message_attachments) AS attachments,
+    (SELECT count(*) FROM file_reservations) AS reservations,
+    (SELECT min(created_ts) FROM messages) AS first_ts, (SELECT max(created_ts) FROM messages) AS last_ts;
+  CREATE TABLE viewer_activity AS SELECT substr(created_ts, 1, 10) AS day, project_id, count(*) AS messages
+    FROM messages GROUP BY 1, 2;
+  CREATE TABLE viewer_projects AS SELECT p.id AS project_id, 1 AS in_scope,
+    (SELECT count(*) FROM agents a WHERE a.project_id = p.id) AS agents,
+    (SELECT count(*) FROM messages m WHERE m.project_id = p.id) AS messages,
+    (SELECT count(DISTINCT coalesce(thread_id, CAST(id AS TEXT))) FROM messages m WHERE m.project_id = p.id) AS threads,
+    (SELECT count(*) FROM file_reservations f WHERE f.project_id = p.id) AS reservations,
+    (SELECT min(created_ts) FROM messages m WHERE m.project_id = p.id) AS first_ts,
+    (SELECT max(created_ts) FROM messages m WHERE m.project_id = p.id) AS last_ts
+    FROM projects p;
+  CREATE TABLE viewer_agents AS SELECT a.id AS agent_id,
+    (SELECT count(*) FROM messages m WHERE m.sender_id = a.id) AS sent,
+    (SELECT count(*) FROM message_recipients r WHERE r.agent_id = a.id) AS received,
+    (SELECT count(*) FROM message_recipients r WHERE r.agent_id = a.id AND r.read_ts IS NULL) AS unread,
+    (SELECT count(*) FROM message_recipients r JOIN messages m ON m.id = r.message_id
+      WHERE r.agent_id = a.id AND m.ack_required AND r.ack_ts IS NULL) AS unacked,
+    NULL AS last_sent_ts, NULL AS last_received_ts
+    FROM agents a;
+  CREATE TABLE viewer_threads AS
+    SELECT g.thread_key, r.project_id, g.root_id AS root_message_id, r.subject, g.messages, g.first_ts, g.last_ts,
+      g.last_id AS last_message_id, '[]' AS participants
+    FROM (SELECT coalesce(thread_id, CAST(id AS TEXT)) AS thread_key, min(id) AS root_id, max(id) AS last_id,
+            count(*) AS messages, min(created_ts) AS first_ts, max(created_ts) AS last_ts
+          FROM messages GROUP BY 1) g JOIN messages r ON r.id = g.root_id;
+  CREATE INDEX viewer_threads_by_project ON viewer_threads (project_id, last_message_id DESC);
+  CREATE INDEX messages_by_project ON messages (project_id, id);
+  CREATE INDEX messages_by_created ON messages (created_ts);
+  CREATE VIRTUAL TABLE messages_fts4 USING fts4(content="messages", subject, body_md, tokenize=unicode61 "remove_diacritics=2");
+  INSERT INTO messages_fts4(messages_fts4) VALUES ('rebuild');
+  ANALYZE;
+`;
 
 export interface StandInOptions {
   home: string;
@@ -83,30 +126,36 @@ export async function standInExport(options: StandInOptions): Promise<Manifest> 
     DROP TRIGGER IF EXISTS messages_fts_update;
     DROP TABLE IF EXISTS messages_fts;
     UPDATE agents SET registration_token = '';
-    CREATE VIRTUAL TABLE messages_fts4 USING fts4(subject, body_md, tokenize=unicode61);
-    INSERT INTO messages_fts4 (docid, subject, body_md) SELECT id, subject, body_md FROM messages;
+    ALTER TABLE message_attachments ADD COLUMN status TEXT;
+    ALTER TABLE message_attachments ADD COLUMN path TEXT;
+    UPDATE message_attachments SET status = 'inline' WHERE data_base64 IS NOT NULL;
+    CREATE TABLE attachment_blobs (sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, data BLOB NOT NULL) WITHOUT ROWID;
   `);
   const attachments = db
     .prepare("SELECT DISTINCT sha256, media_type FROM message_attachments WHERE data_base64 IS NULL")
-    .all() as {
-    sha256: string;
-    media_type: string;
-  }[];
+    .all() as { sha256: string; media_type: string }[];
   for (const a of attachments) {
-    const blob = join(home, blobRelativePath(a.sha256, a.media_type));
-    if (!existsSync(blob)) continue;
-    if (encrypted) {
-      // Encrypted bundles keep attachments inside the (encrypted) database.
-      db.prepare("UPDATE message_attachments SET data_base64 = ? WHERE sha256 = ?").run(
-        readFileSync(blob).toString("base64"),
+    const path = blobRelativePath(a.sha256, a.media_type);
+    const blob = join(home, path);
+    const setStatus = db.prepare(
+      "UPDATE message_attachments SET status = ?, path = ? WHERE sha256 = ? AND media_type = ?",
+    );
+    if (!/^[0-9a-f]{64}$/.test(a.sha256) || !existsSync(blob)) {
+      setStatus.run("missing", null, a.sha256, a.media_type);
+    } else if (encrypted) {
+      db.prepare("INSERT OR IGNORE INTO attachment_blobs (sha256, media_type, data) VALUES (?, ?, ?)").run(
         a.sha256,
+        a.media_type,
+        readFileSync(blob),
       );
+      setStatus.run("embedded", null, a.sha256, a.media_type);
     } else {
-      const target = join(out, blobRelativePath(a.sha256, a.media_type));
-      mkdirSync(dirname(target), { recursive: true });
-      copyFileSync(blob, target);
+      mkdirSync(dirname(join(out, path)), { recursive: true });
+      copyFileSync(blob, join(out, path));
+      setStatus.run("file", path, a.sha256, a.media_type);
     }
   }
+  db.exec(VIEWER_TABLES);
   db.pragma("journal_mode = DELETE");
   db.exec("VACUUM");
   db.close();

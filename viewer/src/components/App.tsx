@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useErrorBoundary, useRef, useState } from "preact/hooks";
+import type { Manifest } from "../../../exporter/bundle-format.js";
 import { DecryptError, type Secret } from "../lib/decrypt.js";
 import { readDrop } from "../lib/dropped.js";
 import { handleKey } from "../lib/keyboard.js";
@@ -14,7 +15,7 @@ import {
 import { href, keepPinnedKey, navigate, parseHash, type Route } from "../lib/router.js";
 import { type BundleSource, filesSource, zipSource } from "../lib/source.js";
 import { applyStoredTheme, currentTheme, toggleTheme } from "../lib/theme.js";
-import { NoBundleError } from "../lib/verify.js";
+import { NoBundleError, type Signer } from "../lib/verify.js";
 import { Opener } from "./Opener.js";
 import { ProgressBar } from "./ProgressBar.js";
 import { Status } from "./Status.js";
@@ -32,7 +33,7 @@ type Phase =
   | { phase: "tampered"; problems: string[]; label: string }
   | { phase: "locked"; locked: LockedBundle; error: string | null; progress: Progress | null }
   | { phase: "ready"; bundle: OpenBundle }
-  | { phase: "error"; message: string };
+  | { phase: "error"; message: string; verified?: { manifest: Manifest; signer: Signer | null } };
 
 /** The viewer: opens, verifies and (when needed) decrypts a bundle, then routes between the views. */
 export default function App() {
@@ -56,7 +57,15 @@ export default function App() {
       if (result.state === "ready") show({ phase: "ready", bundle: result.bundle });
       else if (result.state === "locked")
         show({ phase: "locked", locked: result.locked, error: null, progress: null });
-      else show({ phase: "tampered", problems: result.problems, label: result.label });
+      else if (result.state === "tampered")
+        show({ phase: "tampered", problems: result.problems, label: result.label });
+      else {
+        show({
+          phase: "error",
+          message: result.message,
+          verified: { manifest: result.manifest, signer: result.signer },
+        });
+      }
     },
     [show],
   );
@@ -126,11 +135,12 @@ export default function App() {
     try {
       show({ phase: "ready", bundle: await unlockBundle(locked, secret, step) });
     } catch (error) {
-      const message =
-        error instanceof DecryptError
-          ? error.message
-          : `The bundle could not be opened: ${(error as Error).message}`;
-      setState({ phase: "locked", locked, error: message, progress: null });
+      if (error instanceof DecryptError) {
+        setState({ phase: "locked", locked, error: error.message, progress: null });
+      } else {
+        const verified = { manifest: locked.manifest, signer: locked.signer };
+        show({ phase: "error", message: (error as Error).message, verified });
+      }
     }
   };
 
@@ -171,8 +181,17 @@ function StatusFor({ state }: { state: Phase }) {
     case "loading":
       return <Status state="pending" />;
     case "opener":
-    case "error":
       return <Status state="none" />;
+    case "error":
+      return state.verified ? (
+        <Status
+          state={state.verified.signer ? "verified" : "unsigned"}
+          signer={state.verified.signer}
+          manifest={state.verified.manifest}
+        />
+      ) : (
+        <Status state="none" />
+      );
     case "tampered":
       return <Status state="tampered" problems={state.problems} label={state.label} />;
     case "locked":

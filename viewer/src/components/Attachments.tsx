@@ -1,42 +1,27 @@
 import { useEffect, useState } from "preact/hooks";
-import type { Manifest } from "../../../exporter/bundle-format.js";
 import { type ResolvedAttachment, resolveAttachment } from "../lib/attachments.js";
 import { byteSize } from "../lib/format.js";
+import type { OpenBundle } from "../lib/loader.js";
 import type { AttachmentMeta } from "../lib/queries/messages.js";
-import type { BundleSource } from "../lib/source.js";
-
-interface Props {
-  attachments: AttachmentMeta[];
-  manifest: Manifest;
-  source: BundleSource;
-}
 
 /** A message's attachments: raster images inline, everything else as a download. */
-export function Attachments({ attachments, manifest, source }: Props) {
+export function Attachments({ attachments, bundle }: { attachments: AttachmentMeta[]; bundle: OpenBundle }) {
   if (attachments.length === 0) return null;
   return (
     <ul class="attachments">
       {attachments.map((a) => (
-        <AttachmentItem key={`${a.message_id}-${a.ordinal}`} meta={a} manifest={manifest} source={source} />
+        <AttachmentItem key={`${a.message_id}-${a.ordinal}`} meta={a} bundle={bundle} />
       ))}
     </ul>
   );
 }
 
-function AttachmentItem({
-  meta,
-  manifest,
-  source,
-}: {
-  meta: AttachmentMeta;
-  manifest: Manifest;
-  source: BundleSource;
-}) {
+function AttachmentItem({ meta, bundle }: { meta: AttachmentMeta; bundle: OpenBundle }) {
   const [resolved, setResolved] = useState<ResolvedAttachment | null>(null);
   useEffect(() => {
     let url: string | null = null;
     let live = true;
-    resolveAttachment(meta, manifest, source).then(
+    resolveAttachment(meta, bundle.db, bundle.manifest, bundle.source).then(
       (r) => {
         if (r.ok) url = r.url;
         if (live) setResolved(r);
@@ -48,7 +33,7 @@ function AttachmentItem({
       live = false;
       if (url) URL.revokeObjectURL(url);
     };
-  }, [meta, manifest, source]);
+  }, [meta, bundle]);
 
   const label = `${meta.filename} (${meta.media_type}, ${byteSize(meta.bytes)})`;
   if (resolved === null) return <li class="attachment">{label} …</li>;

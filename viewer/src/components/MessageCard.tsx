@@ -86,7 +86,7 @@ export function MessageCard({ message: m, bundle, inThread, selected }: Props) {
       </header>
       <Markdown source={m.body_md} />
       <Payload payload={m.payload} />
-      <Attachments attachments={m.attachments} manifest={bundle.manifest} source={bundle.source} />
+      <Attachments attachments={m.attachments} bundle={bundle} />
     </article>
   );
 }

@@ -3,6 +3,7 @@ import { cachedPayload, cachePayload } from "./cache.js";
 import { openDatabase, type ViewerDatabase } from "./database.js";
 import { decryptAge, type Secret } from "./decrypt.js";
 import { fromBase64 } from "./encoding.js";
+import { schemaProblem } from "./queries/meta.js";
 import { type BundleSource, concatBytes, httpSource, SourceError, zipSource } from "./source.js";
 import { checkManifest, chunkProblems, databaseProblems, type Signer } from "./verify.js";
 
@@ -29,10 +30,14 @@ export interface OpenBundle {
   db: ViewerDatabase;
 }
 
+/** Thrown when a verified (and decrypted) database cannot be read by this viewer. */
+export class UnreadableError extends Error {}
+
 export type LoadResult =
   | { state: "ready"; bundle: OpenBundle }
   | { state: "locked"; locked: LockedBundle }
-  | { state: "tampered"; problems: string[]; label: string };
+  | { state: "tampered"; problems: string[]; label: string }
+  | { state: "unreadable"; message: string; manifest: Manifest; signer: Signer | null };
 
 /**
  * The source named by the page URL: `?bundle=<url>` (a bundle directory, or a `.zip` file), else the
@@ -90,9 +95,32 @@ export async function loadBundle(
   if (manifest.database.encrypted) {
     return { state: "locked", locked: { source, manifest, signer, ciphertext: payload.bytes } };
   }
+  try {
+    return {
+      state: "ready",
+      bundle: { source, manifest, signer, db: await readable(payload.bytes, onProgress) },
+    };
+  } catch (error) {
+    if (!(error instanceof UnreadableError)) throw error;
+    return { state: "unreadable", message: error.message, manifest, signer };
+  }
+}
+
+/** Open the database and check that this viewer can read it; UnreadableError otherwise. */
+async function readable(bytes: Uint8Array, onProgress: (p: Progress) => void): Promise<ViewerDatabase> {
   onProgress({ step: "Opening the database" });
-  const db = await openDatabase(payload.bytes);
-  return { state: "ready", bundle: { source, manifest, signer, db } };
+  let db: ViewerDatabase;
+  try {
+    db = await openDatabase(bytes);
+  } catch (error) {
+    throw new UnreadableError((error as Error).message);
+  }
+  const problem = schemaProblem(db);
+  if (problem) {
+    db.close();
+    throw new UnreadableError(problem);
+  }
+  return db;
 }
 
 async function downloadPayload(
@@ -128,7 +156,10 @@ async function downloadPayload(
   return { bytes, problems: whole };
 }
 
-/** Decrypt a locked bundle with `secret` and open its database. Throws DecryptError for a wrong secret. */
+/**
+ * Decrypt a locked bundle with `secret` and open its database. Throws DecryptError for a wrong secret,
+ * UnreadableError when the decrypted database is not one this viewer reads.
+ */
 export async function unlockBundle(
   locked: LockedBundle,
   secret: Secret,
@@ -141,7 +172,6 @@ export async function unlockBundle(
   const plaintext = await decryptAge(locked.ciphertext, secret, mode, (done, total) =>
     onProgress({ step: "Decrypting", done, total }),
   );
-  onProgress({ step: "Opening the database" });
-  const db = await openDatabase(plaintext);
+  const db = await readable(plaintext, onProgress);
   return { source: locked.source, manifest: locked.manifest, signer: locked.signer, db };
 }

@@ -43,7 +43,7 @@ export function Overview({ bundle }: { bundle: OpenBundle }) {
           <dd>{day(t.last_ts) || "—"}</dd>
         </div>
       </dl>
-      <ActivityChart hours={data.activity} title="Messages over time" />
+      <ActivityChart activity={data.activity} title="Messages over time" />
       <h2>Projects</h2>
       <div class="table-wrap">
         <table class="projects">

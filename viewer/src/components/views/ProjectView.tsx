@@ -19,7 +19,7 @@ export function ProjectView({ bundle, slug }: { bundle: OpenBundle; slug: string
   const { db } = bundle;
   const [tab, setTab] = useState<Tab>("messages");
   const p = useMemo(() => project(db, slug), [db, slug]);
-  const hours = useMemo(() => (p ? activity(db, p.id) : []), [db, p]);
+  const chart = useMemo(() => (p ? activity(db, p.id) : { unit: "day" as const, points: [] }), [db, p]);
   if (!p) return <NotFound what={`project ${slug}`} />;
   return (
     <section class="view project">
@@ -28,7 +28,7 @@ export function ProjectView({ bundle, slug }: { bundle: OpenBundle; slug: string
         {p.human_key} · {count(p.messages)} messages · {count(p.agents)} agents
         {p.first_ts ? ` · ${day(p.first_ts)} → ${day(p.last_ts)}` : ""}
       </p>
-      <ActivityChart hours={hours} title="Activity" />
+      <ActivityChart activity={chart} title="Activity" />
       <Tabs<Tab>
         tabs={[
           ["messages", "Messages"],

@@ -86,7 +86,11 @@ export interface Recipient {
   ack_ts: string | null;
 }
 
-/** An attachment's metadata; the bytes are resolved separately (attachments module). */
+/**
+ * An attachment's metadata; the bytes are resolved separately (attachments module). `status` says where
+ * the exporter put them: `inline` (data_base64), `file` (bundle file at `path`), `embedded`
+ * (attachment_blobs), or why there are none (`omitted`, `missing`, `withheld`).
+ */
 export interface AttachmentMeta {
   message_id: number;
   ordinal: number;
@@ -96,6 +100,8 @@ export interface AttachmentMeta {
   bytes: number;
   disposition: "inline" | "file";
   data_base64: string | null;
+  status: "inline" | "file" | "embedded" | "omitted" | "missing" | "withheld";
+  path: string | null;
 }
 
 /** A message with everything the message view shows. */
@@ -137,7 +143,7 @@ function withDetails(
     [ids],
   );
   const attachments = db.all<AttachmentMeta>(
-    `SELECT message_id, ordinal, sha256, filename, media_type, bytes, disposition, data_base64
+    `SELECT message_id, ordinal, sha256, filename, media_type, bytes, disposition, data_base64, status, path
        FROM message_attachments WHERE message_id IN (SELECT value FROM json_each(?))
       ORDER BY message_id, ordinal`,
     [ids],
@@ -175,27 +181,22 @@ export function thread(db: ViewerDatabase, key: string): FullMessage[] {
   return withDetails(db, rows);
 }
 
-/** A thread in a thread list. */
+/** A thread in a thread list (viewer_threads). */
 export interface ThreadRow {
   thread_key: string;
   subject: string;
   messages: number;
   first_ts: string;
   last_ts: string;
-  last_id: number;
   starter: string;
 }
 
-/** Every thread of a project, most recently active first: one aggregate query for the whole list. */
+/** Every thread of a project, most recently active first: one indexed query on viewer_threads. */
 export function threads(db: ViewerDatabase, projectId: number): ThreadRow[] {
   return db.all<ThreadRow>(
-    `WITH t AS (
-       SELECT coalesce(thread_id, CAST(id AS TEXT)) AS thread_key, count(*) AS messages, min(id) AS first_id,
-              max(id) AS last_id, min(created_ts) AS first_ts, max(created_ts) AS last_ts
-         FROM messages WHERE project_id = ? GROUP BY thread_key)
-     SELECT t.thread_key, f.subject, t.messages, t.first_ts, t.last_ts, t.last_id, s.name AS starter
-       FROM t JOIN messages f ON f.id = t.first_id JOIN agents s ON s.id = f.sender_id
-      ORDER BY t.last_id DESC`,
+    `SELECT t.thread_key, t.subject, t.messages, t.first_ts, t.last_ts, s.name AS starter
+       FROM viewer_threads t JOIN messages r ON r.id = t.root_message_id JOIN agents s ON s.id = r.sender_id
+      WHERE t.project_id = ? ORDER BY t.last_message_id DESC`,
     [projectId],
   );
 }
