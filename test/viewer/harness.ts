@@ -116,7 +116,7 @@ export async function watchedPage(
     content: `window[${JSON.stringify(CANARY)}] = "intact";
       window.__cspViolations = [];
       document.addEventListener("securitypolicyviolation", (e) =>
-        window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI));`,
+        window.__cspViolations.push([e.violatedDirective, e.blockedURI, e.sample, e.sourceFile, e.lineNumber].join(" ")));`,
   });
   await context.route("**/*", (route) => {
     const url = route.request().url();
@@ -138,4 +138,12 @@ export async function waitForVerification(page: Page, state: string): Promise<st
   const status = page.locator(`#status[data-verification="${state}"]`);
   await status.waitFor({ timeout: 30_000 });
   return (await status.textContent()) ?? "";
+}
+
+/**
+ * Wait until the viewer has rendered route `hash` (written as the viewer writes links): `main` carries
+ * the route it shows. A locator, not waitForFunction, which would need eval under the viewer's CSP.
+ */
+export async function waitForRoute(page: Page, hash: string): Promise<void> {
+  await page.locator(`main[data-route=${JSON.stringify(hash)}]`).waitFor();
 }

@@ -36,7 +36,7 @@ function AttachmentItem({ meta, bundle }: { meta: AttachmentMeta; bundle: OpenBu
   }, [meta, bundle]);
 
   const label = `${meta.filename} (${meta.media_type}, ${byteSize(meta.bytes)})`;
-  if (resolved === null) return <li class="attachment">{label} …</li>;
+  if (resolved === null) return <li class="attachment pending">{label} …</li>;
   if (!resolved.ok) {
     return (
       <li class="attachment missing">

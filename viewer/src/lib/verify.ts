@@ -57,7 +57,7 @@ export async function checkManifest(
   if (signatureBytes === null) {
     if (pinnedKey) {
       problems.push(
-        `the link pins signing key ${keyFingerprint(pinnedKey)} but the bundle is unsigned (${BUNDLE_FILES.signature} is missing)`,
+        `the link pins signing key ${await keyFingerprint(pinnedKey)} but the bundle is unsigned (${BUNDLE_FILES.signature} is missing)`,
       );
     }
   } else {
@@ -113,12 +113,12 @@ async function checkSignature(
   }
   if (pinnedKey && !bytesEqual(pinnedKey, publicKey)) {
     problems.push(
-      `the bundle is signed by key ${keyFingerprint(publicKey)}, not by the key pinned in the link (${keyFingerprint(pinnedKey)})`,
+      `the bundle is signed by key ${await keyFingerprint(publicKey)}, not by the key pinned in the link (${await keyFingerprint(pinnedKey)})`,
     );
   }
   return {
     publicKey: toBase64(publicKey),
-    fingerprint: keyFingerprint(publicKey),
+    fingerprint: await keyFingerprint(publicKey),
     pinned: pinnedKey !== null,
   };
 }
