@@ -25,6 +25,11 @@ function sqlJs(): ReturnType<typeof initSqlJs> {
   return engine;
 }
 
+/** Start loading and compiling sql.js now, so it is ready when the database has downloaded. */
+export function warmUpDatabase(): void {
+  sqlJs().catch(() => undefined);
+}
+
 /**
  * Open SQLite bytes with sql.js. Throws when the bytes are not a SQLite database. The connection refuses
  * writes (`query_only`), so no query can change what the viewer shows.

@@ -40,20 +40,47 @@ function parseJson(bytes: Uint8Array): unknown {
 }
 
 /**
- * Read and check manifest.json and manifest.sig.json from `source`. The signature is Ed25519 over the
- * exact bytes of manifest.json. When `pinnedKey` is given, only a valid signature by that key verifies;
- * an unsigned bundle then counts as tampered, since dropping the signature file must not get past a pin.
+ * manifest.json as read from a bundle: its exact bytes, the manifest when its shape is valid, and the
+ * bytes of manifest.sig.json (null when absent).
+ */
+export interface ManifestRead {
+  bytes: Uint8Array;
+  manifest: Manifest | null;
+  problems: string[];
+  signature: Uint8Array | null;
+}
+
+/**
+ * Read manifest.json and manifest.sig.json and check the manifest's shape (not yet its signature:
+ * nothing in it may be trusted before checkManifest). Throws NoBundleError when the source has no
+ * manifest.json at all.
+ */
+export async function readManifest(source: BundleSource): Promise<ManifestRead> {
+  const [bytes, signature] = await Promise.all([
+    source.read(BUNDLE_FILES.manifest),
+    source.read(BUNDLE_FILES.signature),
+  ]);
+  if (bytes === null) throw new NoBundleError(`${source.label} has no ${BUNDLE_FILES.manifest}`);
+  const parsed = parseJson(bytes);
+  const problems =
+    parsed === undefined
+      ? [`${BUNDLE_FILES.manifest} is not valid JSON`]
+      : manifestProblems(parsed).map((p) => `${BUNDLE_FILES.manifest}: ${p}`);
+  return { bytes, manifest: problems.length === 0 ? (parsed as Manifest) : null, problems, signature };
+}
+
+/**
+ * Check a manifest read by readManifest against manifest.sig.json: Ed25519 over the exact bytes of
+ * manifest.json. When `pinnedKey` is given, only a valid signature by that key verifies; an unsigned
+ * bundle then counts as tampered, since dropping the signature file must not get past a pin.
  */
 export async function checkManifest(
-  source: BundleSource,
+  read: ManifestRead,
   pinnedKey: Uint8Array | null,
 ): Promise<ManifestCheck> {
-  const manifestBytes = await source.read(BUNDLE_FILES.manifest);
-  if (manifestBytes === null) throw new NoBundleError(`${source.label} has no ${BUNDLE_FILES.manifest}`);
-  const signatureBytes = await source.read(BUNDLE_FILES.signature);
+  const signatureBytes = read.signature;
   const problems: string[] = [];
   let signer: Signer | null = null;
-
   if (signatureBytes === null) {
     if (pinnedKey) {
       problems.push(
@@ -61,15 +88,12 @@ export async function checkManifest(
       );
     }
   } else {
-    signer = await checkSignature(manifestBytes, signatureBytes, pinnedKey, problems);
+    signer = await checkSignature(read.bytes, signatureBytes, pinnedKey, problems);
   }
-
-  const manifest = parseJson(manifestBytes);
-  if (manifest === undefined) problems.push(`${BUNDLE_FILES.manifest} is not valid JSON`);
-  else problems.push(...manifestProblems(manifest).map((p) => `${BUNDLE_FILES.manifest}: ${p}`));
-  if (problems.length > 0) return { state: "tampered", problems };
-  if (signer === null) return { state: "unsigned", manifest: manifest as Manifest };
-  return { state: "verified", manifest: manifest as Manifest, signer };
+  problems.push(...read.problems);
+  if (problems.length > 0 || read.manifest === null) return { state: "tampered", problems };
+  if (signer === null) return { state: "unsigned", manifest: read.manifest };
+  return { state: "verified", manifest: read.manifest, signer };
 }
 
 async function checkSignature(
