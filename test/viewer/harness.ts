@@ -30,8 +30,14 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serve `mounts` (URL prefix ending in `/` → directory) on 127.0.0.1; `/prefix/` serves `index.html`. */
-export async function serveStatic(mounts: Record<string, string>): Promise<StaticServer> {
+/**
+ * Serve `mounts` (URL prefix ending in `/` → directory) on 127.0.0.1; `/prefix/` serves `index.html`.
+ * `delay(path)` holds a response back that many milliseconds (a slow network).
+ */
+export async function serveStatic(
+  mounts: Record<string, string>,
+  delay: (path: string) => number = () => 0,
+): Promise<StaticServer> {
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
@@ -57,7 +63,9 @@ export async function serveStatic(mounts: Record<string, string>): Promise<Stati
         "content-length": size,
         "cache-control": "no-store",
       });
-      createReadStream(file).pipe(res);
+      const wait = delay(path);
+      if (wait > 0) setTimeout(() => createReadStream(file).pipe(res), wait);
+      else createReadStream(file).pipe(res);
     } catch {
       res.writeHead(404).end("not found");
     }

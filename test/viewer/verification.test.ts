@@ -70,7 +70,9 @@ beforeAll(async () => {
     writeFileSync(file, readFileSync(file, "utf8").replace('"messages": 120', '"messages": 121'));
   });
   variant("broken-signature", (root) => writeFileSync(join(root, BUNDLE_FILES.signature), "{ not json"));
-  server = await serveStatic({ "/": dir });
+  // The "slow" copy answers database chunks late, so the progress display can be seen.
+  cpSync(join(dir, "signed"), join(dir, "slow"), { recursive: true });
+  server = await serveStatic({ "/": dir }, (path) => (path.startsWith("/slow/db/") ? 700 : 0));
   browser = await launchBrowser();
 });
 
@@ -101,6 +103,27 @@ describe("verification states", () => {
     const deep = await open("signed", "verified", `#/search?q=report&key=${urlSafe}`);
     expect(deep.text).toContain("matches the key pinned in the link");
     await deep.close();
+  });
+
+  it("shows progress while downloading, and a reload reads the database from the browser's cache", async () => {
+    const watched = await watchedPage(browser, [server.origin]);
+    const { page } = watched;
+    await page.goto(`${server.origin}/slow/`);
+    const progress = page.locator("main .progress", { hasText: "Downloading the database" });
+    await progress.waitFor();
+    await expect(progress.textContent()).resolves.toMatch(
+      /Downloading the database — [\d.]+ \w?B of [\d.]+ \wB/,
+    );
+    await expect(page.locator("main .progress progress").getAttribute("max")).resolves.toMatch(/^\d+$/);
+    await waitForVerification(page, "verified");
+    const chunkRequests = () => server.requests.filter((p) => p.startsWith("/slow/db/")).length;
+    const before = chunkRequests();
+    expect(before).toBeGreaterThan(1);
+    await page.reload();
+    await waitForVerification(page, "verified");
+    await page.locator(".stats").waitFor();
+    expect(chunkRequests()).toBe(before);
+    await watched.close();
   });
 
   it("unsigned: every file checks out but nobody vouches for it", async () => {
