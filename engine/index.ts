@@ -19,6 +19,21 @@ export {
   retireAgent,
   unretireAgent,
 } from "./agents.js";
+export { type ArchiveCheck, checkArchive, rebuildArchive } from "./archive/doctor.js";
+export {
+  agentProfilePath,
+  messagePath,
+  parseMessageFile,
+  projectPath,
+  reservationPath,
+} from "./archive/layout.js";
+export { type ArchiveCommit, recentCommits } from "./archive/repo.js";
+export {
+  type ArchiveWriter,
+  type ArchiveWriterOptions,
+  type DrainedBatch,
+  startArchiveWriter,
+} from "./archive/writer.js";
 export {
   type ContactEntry,
   type ContactRequestResult,
@@ -31,7 +46,7 @@ export {
   SetContactPolicyInput,
   setContactPolicy,
 } from "./contacts/links.js";
-export { CONTACT_POLICIES, RECENT_CONTACT_WINDOW_SECONDS } from "./contacts/policy.js";
+export { CONTACT_POLICIES, CONTACT_WINDOW_SECONDS } from "./contacts/policy.js";
 export { ERROR_CODES, type ErrorCode, fail, isPigeonholeError, PigeonholeError } from "./errors.js";
 export {
   CHAINED_HOOK_NAME,
@@ -154,3 +169,4 @@ export {
   type ThreadSummaryResult,
 } from "./summaries/summarize.js";
 export { parseInput } from "./validate.js";
+export { WhoisInput, type WhoisResult, whois } from "./whois.js";

@@ -43,6 +43,12 @@ export const LIMITS = {
   summaryThreads: 20,
   /** `per_thread_limit` of `summarize_thread`: messages summarized per thread. */
   summaryMessagesPerThread: 500,
+  /** manifest.json of a bundle being verified, bytes. */
+  bundleManifestBytes: 64 * 1024 * 1024,
+  /** A bundle zip (verify, decrypt, preview): its files' total unpacked size, bytes; guards against zip bombs. */
+  bundleZipBytes: 1024 * 1024 * 1024,
+  /** A bundle zip: entries (files and directories). */
+  bundleZipEntries: 200_000,
 } as const;
 
 /** Agent names: a letter or digit, then letters, digits, dot, underscore or hyphen. */

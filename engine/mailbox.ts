@@ -40,7 +40,10 @@ export interface MailboxPaths {
 export interface ArchiveSink {
   /** Note that jobs were committed; the writer drains them soon, in batches. */
   wake(): void;
-  /** Resolve once every job committed before the call is in Git (or another process holds the lease). */
+  /**
+   * Resolve once every job committed before the call is in Git, whichever process writes it; reject with
+   * BUSY when the archive does not catch up in time (the error says why).
+   */
   flush(): Promise<void>;
   /** Stop: drain what this process can, release the lease. */
   close(): Promise<void>;
@@ -61,11 +64,13 @@ export class Mailbox {
   readonly paths: MailboxPaths;
   readonly options: Readonly<MailboxOptions>;
   readonly archiveEnabled: boolean;
-  /** Set by `attachArchive`; null while the archive is off or not yet started. */
+  /** Set by `openMailbox` (`startArchiveWriter`); null while the archive is off or not yet started. */
   archive: ArchiveSink | null = null;
   private readonly clock: () => Date;
   private jobsPending = false;
   private readonly statements = new Map<string, Database.Statement>();
+  /** One immediate-transaction wrapper for every write: `db.transaction` builds four closures per call. */
+  private readonly immediate: (fn: () => unknown) => unknown;
 
   constructor(options: MailboxOptions = {}) {
     const home = resolveHome(options.home);
@@ -90,6 +95,8 @@ export class Mailbox {
       this.db.close();
       throw translateSqliteError(error);
     }
+    const run = this.db.transaction((fn: () => unknown) => fn());
+    this.immediate = (fn) => run.immediate(fn);
   }
 
   /** A prepared statement for `sql`, compiled once per mailbox: hot paths stay free of parsing. */
@@ -119,7 +126,7 @@ export class Mailbox {
   write<T>(fn: () => T): T {
     let result: T;
     try {
-      result = this.db.transaction(fn).immediate();
+      result = this.immediate(fn) as T;
     } catch (error) {
       throw translateSqliteError(error);
     }

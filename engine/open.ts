@@ -1,3 +1,4 @@
+import { startArchiveWriter } from "./archive/writer.js";
 import { Mailbox, type MailboxOptions } from "./mailbox.js";
 
 /**
@@ -6,6 +7,6 @@ import { Mailbox, type MailboxOptions } from "./mailbox.js";
  */
 export function openMailbox(options: MailboxOptions = {}): Mailbox {
   const mailbox = new Mailbox(options);
-  // The archive writer is attached in archive/writer.ts (see startArchiveWriter) once it exists.
+  if (mailbox.archiveEnabled) mailbox.archive = startArchiveWriter(mailbox);
   return mailbox;
 }

@@ -48,18 +48,21 @@ export function normalizeHumanKey(humanKey: string): string {
   return key;
 }
 
-/** A URL- and file-safe slug for a human key: lower case, `a-z0-9` and single hyphens, at most 64 chars. */
-export function slugify(humanKey: string): string {
-  const slug = humanKey
+/**
+ * A URL- and file-safe slug: lower case, `a-z0-9` and single hyphens, at most `maxChars` chars, never
+ * empty (`fallback` when nothing of `text` survives). Used for project slugs and archive file names.
+ */
+export function slugify(text: string, maxChars = 64, fallback = "project"): string {
+  const slug = text
     .toLowerCase()
     .normalize("NFKD")
     // Accents decompose into a letter plus a combining mark; dropping the mark keeps `naïve` as `naive`.
     .replace(/[\u0300-\u036f]/g, "")
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "")
-    .slice(0, 64)
+    .slice(0, maxChars)
     .replace(/-+$/, "");
-  return slug === "" ? "project" : slug;
+  return slug === "" ? fallback : slug;
 }
 
 /**

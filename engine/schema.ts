@@ -94,6 +94,27 @@ export const MIGRATIONS: readonly string[] = [
     INSERT INTO messages_fts(rowid, subject, body_md) VALUES (new.id, new.subject, new.body_md);
   END;
 
+  -- Who took part in which thread (sender or any recipient) and when last: the "shared thread" rule of
+  -- contact policies in one index lookup. The intro of a contact request creates no relationship.
+  CREATE TABLE thread_participants (
+    thread_key TEXT NOT NULL,
+    agent_id INTEGER NOT NULL REFERENCES agents(id),
+    last_ts TEXT NOT NULL,
+    PRIMARY KEY (thread_key, agent_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX thread_participants_by_agent ON thread_participants(agent_id, last_ts);
+  CREATE TRIGGER thread_participants_sender AFTER INSERT ON messages WHEN new.purpose = 'message' BEGIN
+    INSERT INTO thread_participants (thread_key, agent_id, last_ts)
+    VALUES (COALESCE(new.thread_id, CAST(new.id AS TEXT)), new.sender_id, new.created_ts)
+    ON CONFLICT (thread_key, agent_id) DO UPDATE SET last_ts = MAX(last_ts, excluded.last_ts);
+  END;
+  CREATE TRIGGER thread_participants_recipient AFTER INSERT ON message_recipients BEGIN
+    INSERT INTO thread_participants (thread_key, agent_id, last_ts)
+    SELECT COALESCE(m.thread_id, CAST(m.id AS TEXT)), new.agent_id, m.created_ts
+    FROM messages m WHERE m.id = new.message_id AND m.purpose = 'message'
+    ON CONFLICT (thread_key, agent_id) DO UPDATE SET last_ts = MAX(last_ts, excluded.last_ts);
+  END;
+
   CREATE TABLE agent_links (
     id INTEGER PRIMARY KEY,
     from_agent_id INTEGER NOT NULL REFERENCES agents(id),
@@ -122,7 +143,8 @@ export const MIGRATIONS: readonly string[] = [
 
   -- Transactional outbox for the Git archive: a job is inserted in the same transaction as its data.
   CREATE TABLE archive_jobs (
-    id INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: ids are never reused after the queue empties, so "every job up to id N" is exact.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL CHECK (kind IN ('project', 'agent', 'message', 'reservation', 'read_state')),
     ref INTEGER NOT NULL,
     created_ts TEXT NOT NULL

@@ -140,5 +140,70 @@ export function manifestProblems(value: unknown): string[] {
   };
   checkFiles(m.files, "files");
   checkFiles(m.database?.chunks, "database.chunks");
+  problems.push(...databaseProblems(m));
   return problems;
+}
+
+/** The `database` and `encryption` fields agree with each other and with the chunk sizes. */
+function databaseProblems(m: Partial<Manifest>): string[] {
+  const db = m.database;
+  if (typeof db !== "object" || db === null) return ["database is not an object"];
+  const problems: string[] = [];
+  const isCount = (n: unknown) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+  if (!isCount(db.chunk_size) || db.chunk_size === 0)
+    problems.push("database.chunk_size is not a positive integer");
+  if (!isCount(db.size)) problems.push("database.size is not a whole number");
+  if (typeof db.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(db.sha256))
+    problems.push("bad database.sha256");
+  if (typeof db.encrypted !== "boolean") problems.push("database.encrypted is not a boolean");
+  const encryption = m.encryption;
+  if (
+    encryption !== null &&
+    (encryption?.format !== "age" || !["x25519", "scrypt"].includes(encryption.mode))
+  ) {
+    problems.push("encryption is neither null nor an age x25519/scrypt description");
+  }
+  if (db.encrypted !== (encryption !== null && encryption !== undefined)) {
+    problems.push("database.encrypted disagrees with encryption");
+  }
+  // Chunks are cut at chunk_size: every one full but the last, so offsets are computable.
+  if (Array.isArray(db.chunks) && problems.length === 0) {
+    db.chunks.forEach((chunk, i) => {
+      const last = i === db.chunks.length - 1;
+      if (last ? chunk.size > db.chunk_size || chunk.size === 0 : chunk.size !== db.chunk_size) {
+        problems.push(
+          `database.chunks: ${chunk.path} is ${chunk.size} bytes, not cut at chunk_size ${db.chunk_size}`,
+        );
+      }
+    });
+  }
+  return problems;
+}
+
+/**
+ * Every file the manifest lists, `files` and `database.chunks` together, by path: what a verifier
+ * expects to find besides `UNLISTED_FILES`. A path listed twice with different sizes or hashes is
+ * reported in `conflicts` (the manifest contradicts itself) and kept with its first entry.
+ */
+export function listedFiles(manifest: Manifest): { files: Map<string, ManifestFile>; conflicts: string[] } {
+  const files = new Map<string, ManifestFile>();
+  const conflicts: string[] = [];
+  for (const file of [...manifest.files, ...manifest.database.chunks]) {
+    const seen = files.get(file.path);
+    if (!seen) files.set(file.path, file);
+    else if (seen.size !== file.size || seen.sha256 !== file.sha256) conflicts.push(file.path);
+  }
+  return { files, conflicts };
+}
+
+/**
+ * The fingerprint shown for an Ed25519 public key wherever a person compares keys (keygen, verify, the
+ * viewer): the first 8 bytes of sha256(public key) as lower-case hex in four groups, e.g.
+ * `3f2a:91bc:04de:7711`. A display aid only: pinning always compares the whole key. Uses WebCrypto, so
+ * Node and the browser compute the same string.
+ */
+export async function publicKeyFingerprint(publicKey: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", publicKey as Uint8Array<ArrayBuffer>));
+  const hex = Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+  return hex.match(/.{4}/g)?.join(":") ?? hex;
 }

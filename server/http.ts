@@ -3,7 +3,7 @@ import { isIP } from "node:net";
 import { healthReport } from "./health.js";
 import { createAuthenticator, type RequestIdentity } from "./http/auth.js";
 import { assertBindAllowed, listenError } from "./http/bind.js";
-import { readJsonBody } from "./http/body.js";
+import { isJsonMediaType, readJsonBody } from "./http/body.js";
 import { defaultHttpSecurity, type HttpSecurity } from "./http/config.js";
 import { applyCors } from "./http/cors.js";
 import { createHostCheck } from "./http/hosts.js";
@@ -60,8 +60,9 @@ const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 /**
  * Serve MCP over Streamable HTTP at `/mcp`, `GET /health` and any extra `routes`. Every request passes,
  * in order: the Host/Origin allow-list (403), then, except `GET /health`, credentials (401), the
- * caller's rate limit (429) and the body size limit (413) / JSON parsing (400). A non-loopback `host`
- * is refused unless auth is configured. Each request is logged (method, path, status, ms, principal).
+ * caller's rate limit (429) and the body size limit (413) / a route's JSON content type (415) / JSON
+ * parsing (400). A non-loopback `host` is refused unless auth is configured. Each request is logged
+ * (method, path, status, ms, principal).
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const { host } = options;
@@ -120,6 +121,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     let body: unknown;
     if (BODY_METHODS.has(req.method ?? "")) {
       const read = await readJsonBody(req, security.maxBodyBytes);
+      // Mounted routes take JSON only (checked after the size limit, before a parse error could hide it);
+      // /mcp leaves the check to the MCP transport, which answers in JSON-RPC.
+      const type = req.headers["content-type"];
+      if (route && !isJsonMediaType(type) && (read.ok || read.failure.status !== 413)) {
+        return refuse({
+          status: 415,
+          type: "INVALID_ARGUMENT",
+          message: `The request body must be JSON: send Content-Type: application/json (got ${type ?? "none"}).`,
+          data: { status: 415, content_type: type ?? null },
+        });
+      }
       if (!read.ok) return refuse(read.failure);
       body = read.value;
       if (rpc && body === undefined) {

@@ -4,8 +4,8 @@ import type { Mailbox } from "../mailbox.js";
 import type { Delivery } from "../messages/recipients.js";
 import { holdOverlappingReservations } from "../reservations/contact-rule.js";
 
-/** Seconds within which a past exchange of mail counts as "recently in contact" under `auto`. */
-export const RECENT_CONTACT_WINDOW_SECONDS = 7 * 24 * 3600;
+/** Seconds within which taking part in a thread together (or exchanging mail) admits contact under `auto`. */
+export const CONTACT_WINDOW_SECONDS = 30 * 24 * 3600;
 
 export type ContactPolicy = AgentRow["contact_policy"];
 export const CONTACT_POLICIES = ["open", "auto", "contacts_only", "block_all"] as const;
@@ -37,36 +37,20 @@ function recipientWroteFirst(mb: Mailbox, sender: AgentRow, recipient: AgentRow)
   );
 }
 
-function recentlyInContact(mb: Mailbox, a: AgentRow, b: AgentRow): boolean {
-  const since = new Date(mb.nowDate().getTime() - RECENT_CONTACT_WINDOW_SECONDS * 1000).toISOString();
+/**
+ * True when both agents took part (as sender or recipient) in one thread within the contact window. A
+ * direct exchange of mail is such a thread, so this is also the "recently in contact" rule.
+ */
+function sharedRecentThread(mb: Mailbox, a: AgentRow, b: AgentRow): boolean {
+  const since = new Date(mb.nowDate().getTime() - CONTACT_WINDOW_SECONDS * 1000).toISOString();
   return (
     mb
       .statement(
-        `SELECT 1 FROM messages m JOIN message_recipients r ON r.message_id = m.id
-         WHERE m.created_ts > @since AND m.purpose = 'message'
-           AND ((m.sender_id = @a AND r.agent_id = @b) OR (m.sender_id = @b AND r.agent_id = @a)) LIMIT 1`,
+        `SELECT 1 FROM thread_participants x
+         JOIN thread_participants y ON y.thread_key = x.thread_key AND y.agent_id = @b AND y.last_ts > @since
+         WHERE x.agent_id = @a AND x.last_ts > @since LIMIT 1`,
       )
-      .get({ since, a: a.id, b: b.id }) !== undefined
-  );
-}
-
-function inThreadTogether(mb: Mailbox, a: AgentRow, b: AgentRow): boolean {
-  // A thread is keyed by thread_id, or by the root's id for a root without one.
-  return (
-    mb
-      .statement(
-        `WITH involved(agent, thread) AS (
-           SELECT m.sender_id, COALESCE(m.thread_id, CAST(m.id AS TEXT)) FROM messages m
-             WHERE m.sender_id IN (@a, @b) AND m.purpose = 'message'
-           UNION
-           SELECT r.agent_id, COALESCE(m.thread_id, CAST(m.id AS TEXT))
-             FROM message_recipients r JOIN messages m ON m.id = r.message_id
-             WHERE r.agent_id IN (@a, @b) AND m.purpose = 'message'
-         )
-         SELECT 1 FROM involved x JOIN involved y ON x.thread = y.thread
-         WHERE x.agent = @a AND y.agent = @b LIMIT 1`,
-      )
-      .get({ a: a.id, b: b.id }) !== undefined
+      .get({ a: a.id, b: b.id, since }) !== undefined
   );
 }
 
@@ -90,8 +74,7 @@ function allowance(mb: Mailbox, sender: AgentRow, recipient: AgentRow, purpose: 
   if (hasApprovedLink(mb, sender, recipient)) return "approved contact";
   if (policy === "contacts_only")
     return recipientWroteFirst(mb, sender, recipient) ? "recipient wrote first" : null;
-  if (inThreadTogether(mb, sender, recipient)) return "thread together";
-  if (recentlyInContact(mb, sender, recipient)) return "recent contact";
+  if (sharedRecentThread(mb, sender, recipient)) return "thread together";
   if (holdOverlappingReservations(mb, sender, recipient)) return "overlapping reservations";
   return null;
 }

@@ -23,3 +23,15 @@ export function addHomeOption(cmd: Command): Command {
     "mailbox directory holding mailbox.sqlite3, attachments/ and archive/ (default: $PIGEONHOLE_HOME or ~/.pigeonhole)",
   );
 }
+
+/**
+ * A repeatable option collecting agent names: each use adds one or more (comma-separated) names.
+ * Commander calls it with the previous list, undefined on first use, so a required option stays required.
+ */
+export function nameList(value: string, previous: string[] | undefined): string[] {
+  const names = value
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+  return [...(previous ?? []), ...names];
+}

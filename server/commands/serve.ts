@@ -7,6 +7,7 @@ import { type Logger, logFormatFromEnv, stderrLogger } from "../log.js";
 import { PROFILES, type Profile } from "../mcp/catalog.js";
 import { createRuntime } from "../mcp/runtime.js";
 import type { IdentityMode } from "../mcp/session.js";
+import { restRoute } from "../rest/handler.js";
 import { startStdioServer } from "../stdio.js";
 import type { CliCommand } from "./command.js";
 import { addHomeOption, integerIn } from "./options.js";
@@ -99,7 +100,13 @@ async function serve(options: ServeOptions): Promise<void> {
   const stop = stopSignal(log);
   try {
     if (options.transport === "http") {
-      const http = await startHttpServer({ host: options.host, port: options.port, runtime, security });
+      const http = await startHttpServer({
+        host: options.host,
+        port: options.port,
+        runtime,
+        security,
+        routes: [restRoute(runtime)],
+      });
       log.info(`MCP server at ${http.url}/mcp (health: ${http.url}/health), mailbox ${mailbox.paths.home}`, {
         auth: authSummary(security),
       });

@@ -10,6 +10,12 @@ import type { HttpFailure } from "./reply.js";
 /** A body read and parsed as JSON (`value` undefined for an empty body), or the failure to send. */
 export type BodyOutcome = { ok: true; value: unknown } | { ok: false; failure: HttpFailure };
 
+/** True for `application/json` and `application/*+json`, with any parameters (`; charset=utf-8`). */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  const type = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  return type === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+}
+
 /** Default request body limit: 4 MiB (a maximal message body, JSON-escaped, fits with room to spare). */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 

@@ -15,7 +15,9 @@ import {
   inputJsonSchema,
   toolsForProfile,
 } from "./catalog.js";
+import { installCompletionHandler } from "./completions.js";
 import { dispatchTool, type ToolOutcome } from "./dispatch.js";
+import { installPromptHandlers } from "./prompts.js";
 import { installResourceHandlers } from "./resource-handlers.js";
 import type { ServerRuntime } from "./runtime.js";
 import { SessionContext, type SessionOptions } from "./session.js";
@@ -40,7 +42,14 @@ export function createMcpSession(runtime: ServerRuntime, options: SessionOptions
   const server = new Server(
     { name: PACKAGE.name, version: PACKAGE.version },
     {
-      capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: false } },
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { subscribe: true, listChanged: false },
+        prompts: { listChanged: false },
+        completions: {},
+        // The SDK answers logging/setLevel itself and filters what sendLoggingMessage sends by that level.
+        logging: {},
+      },
       instructions:
         "Pigeonhole: mail for coding agents. Register (register_agent or macro_start_session), check your inbox, reserve files before editing, release them when done.",
     },
@@ -60,10 +69,23 @@ export function createMcpSession(runtime: ServerRuntime, options: SessionOptions
 
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const { name, arguments: args } = request.params;
-    return frame(await callTool(runtime, toolContext, name, args));
+    const outcome = await callTool(runtime, toolContext, name, args);
+    if (!outcome.ok && errorCode(outcome.value) === "INTERNAL") {
+      // The client sees the generic INTERNAL result; its log view is told which tool failed.
+      void server
+        .sendLoggingMessage({
+          level: "error",
+          logger: "pigeonhole",
+          data: `tool ${name} failed; see the server log`,
+        })
+        .catch(() => {});
+    }
+    return frame(outcome);
   });
 
   installResourceHandlers(server, runtime, { ...toolContext, metrics: runtime.metrics });
+  installPromptHandlers(server);
+  installCompletionHandler(server, runtime.mailbox);
   return { server, context };
 }
 
@@ -94,6 +116,10 @@ async function callTool(
     );
   }
   return dispatchTool(tool, args, ctx, runtime.metrics);
+}
+
+function errorCode(value: unknown): string | undefined {
+  return (value as { error?: { type?: string } } | null)?.error?.type;
 }
 
 /**

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import {
   acknowledgeMessage,
+  CONTACT_WINDOW_SECONDS,
   ensureProject,
   fetchInbox,
   isPigeonholeError,
@@ -314,6 +315,22 @@ describe("rules around the matrix", () => {
     expect(() =>
       setContactPolicy(mb, { project_key: "p-one", agent_name: "Rita", policy: "friends" as "open" }),
     ).toThrow(/policy/);
+  });
+
+  test("a shared thread admits contact for 30 days after the last activity of both", async () => {
+    await STATES["co-recipients in a thread"]!();
+    expect(await attempt("Xena")).toBe("ok");
+    advance(CONTACT_WINDOW_SECONDS + 1);
+    expect(await attempt("Xena")).toBe("CONTACT_REQUIRED");
+    // New activity of both in a thread renews it.
+    await sendMessage(mb, {
+      project_key: "p-one",
+      sender_name: "Cora",
+      to: ["Rita", "Xena@p-two"],
+      subject: "again",
+      body_md: "x",
+    });
+    expect(await attempt("Xena")).toBe("ok");
   });
 
   test("self-requests are refused", async () => {

@@ -12,6 +12,8 @@ import {
   registerAgent,
   retireAgent,
   unretireAgent,
+  WhoisInput,
+  whois,
 } from "../../../engine/index.js";
 import { healthReport } from "../../health.js";
 import { defineTool } from "../tool-spec.js";
@@ -60,6 +62,16 @@ export const IDENTITY_TOOLS = [
     core: false,
     binds: registeredName,
     run: ({ mailbox }, args) => createAgentIdentity(mailbox, args),
+  }),
+  defineTool({
+    name: "whois",
+    title: "Who is",
+    description:
+      "An agent's profile (program, model, task, presence) plus its latest commits in the Git archive.",
+    input: WhoisInput,
+    access: "read",
+    core: false,
+    run: ({ mailbox }, args) => whois(mailbox, args),
   }),
   defineTool({
     name: "list_agents",

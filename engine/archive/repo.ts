@@ -1,0 +1,282 @@
+import { randomBytes } from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { type SimpleGit, simpleGit } from "simple-git";
+import { PigeonholeError } from "../errors.js";
+import type { Mailbox } from "../mailbox.js";
+import { ARCHIVE_README, type ArchiveFile } from "./layout.js";
+
+/** Identity of every archive commit. `.invalid` is a reserved TLD: the address can never reach anyone. */
+export const ARCHIVE_AUTHOR = { name: "Pigeonhole Archive", email: "archive@pigeonhole.invalid" } as const;
+
+/** Files written between two yields to the event loop, so a big batch never stalls the server for long. */
+const WRITE_CHUNK = 256;
+
+/** One commit of the archive, as `recentCommits` returns it. */
+export interface ArchiveCommit {
+  /** Abbreviated commit hash. */
+  hexsha: string;
+  summary: string;
+  /** Author date in the stored timestamp format. */
+  authored_ts: string;
+}
+
+/**
+ * The archive's Git repository and working tree. Only the lease holder calls the writing methods; the
+ * reading ones are safe at any time. Git runs with a clean environment (no inherited `GIT_DIR` from a
+ * hook, no editor or pager), literal pathspecs, no hooks and no signing, whatever the user's config says.
+ */
+export class ArchiveRepo {
+  readonly dir: string;
+  private git: SimpleGit | null = null;
+  private readonly tmpName = `write-${process.pid}-${randomBytes(4).toString("hex")}`;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+  }
+
+  /** True once `git init` has run in the archive directory. */
+  exists(): boolean {
+    return existsSync(join(this.dir, ".git", "HEAD"));
+  }
+
+  /**
+   * Make sure the repository exists and has a first commit (a README explaining the layout). Returns
+   * true when it had to create the repository. Throws when the archive path is not a usable directory.
+   */
+  async ensure(): Promise<boolean> {
+    if (existsSync(this.dir) && !statSync(this.dir).isDirectory()) {
+      throw new PigeonholeError(
+        "INVALID_ARGUMENT",
+        `archive path ${this.dir} exists and is not a directory; move it away or choose another archiveDir`,
+      );
+    }
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const git = this.client();
+    const created = !this.exists();
+    if (created) {
+      await git.raw(["init", "-q", "--initial-branch=main"]);
+      await git.raw(["config", "user.name", ARCHIVE_AUTHOR.name]);
+      await git.raw(["config", "user.email", ARCHIVE_AUTHOR.email]);
+      await git.raw(["config", "commit.gpgsign", "false"]);
+    }
+    if (!(await this.hasHead())) {
+      if (!existsSync(join(this.dir, "README.md"))) {
+        await this.writeFiles([{ path: "README.md", content: ARCHIVE_README }]);
+      }
+      await git.raw(["add", "--", "README.md"]);
+      await git.raw(["commit", "-q", "--no-verify", "-m", "archive: initialize"]);
+    }
+    return created;
+  }
+
+  /**
+   * Write each file atomically (temp file in `.git/`, then rename), creating directories as needed.
+   * Refuses any path that would land outside the archive or inside `.git`.
+   */
+  async writeFiles(files: readonly ArchiveFile[]): Promise<void> {
+    const tmpDir = join(this.dir, ".git", "pigeonhole-tmp");
+    mkdirSync(tmpDir, { recursive: true });
+    const tmp = join(tmpDir, this.tmpName);
+    for (let i = 0; i < files.length; i++) {
+      const file = files[i] as ArchiveFile;
+      const target = this.resolveInside(file.path);
+      writeFileSync(tmp, file.content);
+      try {
+        renameSync(tmp, target);
+      } catch (error) {
+        // Directories are created on first need only: most files land in a directory that exists.
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        mkdirSync(dirname(target), { recursive: true });
+        renameSync(tmp, target);
+      }
+      if ((i + 1) % WRITE_CHUNK === 0) await yieldToEventLoop();
+    }
+  }
+
+  /**
+   * Stage exactly `paths` (never the whole tree) and commit them with `message`. Returns false, making no
+   * commit, when the files already held this content (a job run twice).
+   */
+  async commitPaths(paths: readonly string[], message: string): Promise<boolean> {
+    const git = this.client();
+    for (const chunk of argumentChunks(paths)) {
+      // `update-index --add` stages exactly these files, where `git add <pathspecs>` would also walk and
+      // match every file of their directories (a month of mail) against every pathspec. The 1-byte
+      // big-file threshold streams all their blobs into one pack file instead of a loose object each.
+      await git.raw(["-c", "core.bigFileThreshold=1", "update-index", "--add", "--", ...chunk]);
+    }
+    const staged = await git.raw(["diff", "--cached", "--name-only", "-z"]);
+    if (staged === "") return false;
+    const [summary, ...body] = message.split("\n");
+    const args = ["commit", "-q", "--no-verify", "--untracked-files=no", "-m", summary ?? "archive"];
+    if (body.join("\n").trim() !== "") args.push("-m", body.join("\n").trim());
+    await git.raw(args);
+    return true;
+  }
+
+  /** The newest `limit` commits touching `relPath`, newest first; empty when there are none. */
+  async log(relPath: string, limit: number): Promise<ArchiveCommit[]> {
+    if (!this.exists() || limit <= 0) return [];
+    let out: string;
+    try {
+      out = await this.client().raw(["log", `-n${limit}`, "--format=%h%x1f%s%x1f%aI", "--", relPath]);
+    } catch {
+      return []; // No commit yet.
+    }
+    return out
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => {
+        const [hexsha = "", summary = "", date = ""] = line.split("\x1f");
+        return { hexsha, summary, authored_ts: new Date(date).toISOString() };
+      });
+  }
+
+  /** Every path committed at HEAD (empty when the repository or its first commit is missing). */
+  async trackedPaths(): Promise<Set<string>> {
+    if (!this.exists() || !(await this.hasHead())) return new Set();
+    const out = await this.client().raw(["ls-tree", "-r", "-z", "--name-only", "HEAD"]);
+    return new Set(out.split("\0").filter((p) => p !== ""));
+  }
+
+  /**
+   * Clean up after a writer that died (or our own failure): lock files, half-written packs and our own
+   * temporary files at least `minAgeMs` old are removed. A younger lock means a Git command may still be
+   * running: the killed writer's own `git` child outlives it as an orphan and finishes its command. Then
+   * `busy` is true and the caller must wait rather than run Git next to it.
+   */
+  clearLeftovers(minAgeMs: number): { removed: string[]; busy: boolean } {
+    const gitDir = join(this.dir, ".git");
+    const inDir = (dir: string, keep: (name: string) => boolean) =>
+      existsSync(dir)
+        ? readdirSync(dir)
+            .filter(keep)
+            .map((f) => join(dir, f))
+        : [];
+    const locks = [
+      ...["index.lock", "HEAD.lock", "packed-refs.lock"].map((f) => join(gitDir, f)),
+      ...inDir(join(gitDir, "refs", "heads"), (f) => f.endsWith(".lock")),
+    ];
+    const scratch = [
+      ...inDir(join(gitDir, "objects", "pack"), (f) => f.startsWith("tmp_")),
+      ...inDir(join(gitDir, "pigeonhole-tmp"), (f) => f !== this.tmpName),
+    ];
+    const removed: string[] = [];
+    let busy = false;
+    for (const file of [...locks, ...scratch]) {
+      try {
+        if (Date.now() - statSync(file).mtimeMs >= minAgeMs) {
+          unlinkSync(file);
+          removed.push(file);
+        } else if (locks.includes(file)) {
+          busy = true;
+        }
+      } catch {
+        // Gone already: nothing to clean.
+      }
+    }
+    return { removed, busy };
+  }
+
+  private async hasHead(): Promise<boolean> {
+    try {
+      return (await this.client().raw(["rev-parse", "--verify", "-q", "HEAD"])).trim() !== "";
+    } catch {
+      return false;
+    }
+  }
+
+  /** `rel` resolved under the archive root; a path escaping it (or into `.git`) is a bug, refused loudly. */
+  private resolveInside(rel: string): string {
+    const segments = rel.split("/");
+    const target = resolve(this.dir, ...segments);
+    const bad =
+      segments.some((s) => s === "" || s === "." || s === ".." || /[\\\p{Cc}]/u.test(s)) ||
+      segments[0] === ".git" ||
+      !target.startsWith(this.dir + sep);
+    if (bad) throw new PigeonholeError("INTERNAL", `refusing to write archive path ${JSON.stringify(rel)}`);
+    return target;
+  }
+
+  private client(): SimpleGit {
+    if (!this.git) {
+      this.git = simpleGit({
+        baseDir: this.dir,
+        maxConcurrentProcesses: 1,
+        trimmed: false,
+        config: [
+          `user.name=${ARCHIVE_AUTHOR.name}`,
+          `user.email=${ARCHIVE_AUTHOR.email}`,
+          "commit.gpgsign=false",
+          // Hooks from the user's global core.hooksPath must not run on every archive commit.
+          `core.hooksPath=${join(this.dir, ".git", "no-hooks")}`,
+          // Housekeeping runs inside the commit rather than as a detached process outliving the writer.
+          "gc.autoDetach=false",
+        ],
+        unsafe: { allowUnsafeHooksPath: true },
+      }).env(gitEnvironment(dirname(realpathSync(this.dir))));
+    }
+    return this.git;
+  }
+}
+
+/** Command-line room for paths per Git call: Windows caps a command line at 32,767 characters. */
+const ARGUMENT_CHARS = process.platform === "win32" ? 24_000 : 512_000;
+
+/** Split `paths` into runs that fit on one command line. */
+function argumentChunks(paths: readonly string[]): string[][] {
+  const chunks: string[][] = [];
+  let chunk: string[] = [];
+  let size = 0;
+  for (const path of paths) {
+    if (chunk.length > 0 && size + path.length + 1 > ARGUMENT_CHARS) {
+      chunks.push(chunk);
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(path);
+    size += path.length + 1;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+/**
+ * The environment Git runs in: ours minus anything that would redirect it (`GIT_DIR`, `GIT_INDEX_FILE`
+ * and friends, set when we run inside a Git hook) or make it interactive (editor, pager, askpass), and
+ * with `ceiling` (the archive's parent) as the limit of repository discovery.
+ */
+function gitEnvironment(ceiling: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  const dropped = new Set(["EDITOR", "VISUAL", "PAGER", "PREFIX", "SSH_ASKPASS"]);
+  for (const [key, value] of Object.entries(process.env)) {
+    const upper = key.toUpperCase();
+    if (value === undefined || upper.startsWith("GIT_") || dropped.has(upper)) continue;
+    env[key] = value;
+  }
+  // Git must never walk up from a broken archive into an enclosing repository (a dotfiles repo in ~).
+  env.GIT_CEILING_DIRECTORIES = ceiling;
+  env.GIT_TERMINAL_PROMPT = "0";
+  env.GIT_LITERAL_PATHSPECS = "1";
+  return env;
+}
+
+/**
+ * The newest `limit` archive commits that touched `relPath` (for `whois`'s `include_recent_commits`),
+ * newest first. Empty when the archive is off, not created yet, or has no such commit.
+ */
+export async function recentCommits(mb: Mailbox, relPath: string, limit: number): Promise<ArchiveCommit[]> {
+  if (!mb.archiveEnabled) return [];
+  return new ArchiveRepo(mb.paths.archive).log(relPath, limit);
+}
