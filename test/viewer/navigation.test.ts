@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type PreviewServer, startPreviewServer } from "../../exporter/preview.js";
 import { buildViewerMailbox, type ViewerMailboxSummary } from "../../fixtures/viewer-mailbox.js";
 import { CANARY } from "../../fixtures/xss-corpus.js";
 import {
@@ -17,9 +18,10 @@ import {
 import { standInExport } from "./stand-in-export.js";
 
 /**
- * A signed bundle of a seeded mailbox, served by a plain static server at the root and under a
- * sub-path (`/some/repo/`, as GitHub Pages serves a project site): every route, deep links, search,
- * keyboard navigation, attachments, themes and a phone-sized screen, with no request leaving the origin.
+ * A signed bundle of a seeded mailbox, served by `pigeonhole preview` (every route, search, keyboard
+ * navigation, attachments, themes, a phone-sized screen) and by a plain static server under a sub-path
+ * (`/some/repo/`, as GitHub Pages serves a project site: relative URLs only, deep links), with no
+ * request leaving the origin.
  */
 
 const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts/viewer");
@@ -28,6 +30,8 @@ const SUB = "/some/repo/";
 let dir: string;
 let mailbox: ViewerMailboxSummary;
 let server: StaticServer;
+let preview: PreviewServer;
+let origin: string;
 let browser: Browser;
 let watched: Watched;
 let page: Page;
@@ -55,21 +59,24 @@ beforeAll(async () => {
     out: join(dir, "bundle"),
     signKey: new Uint8Array(32).fill(3),
   });
-  server = await serveStatic({ "/": join(dir, "bundle"), [SUB]: join(dir, "bundle") });
+  preview = await startPreviewServer({ root: join(dir, "bundle") });
+  origin = new URL(preview.url).origin;
+  server = await serveStatic({ [SUB]: join(dir, "bundle") });
   browser = await launchBrowser();
-  watched = await watchedPage(browser, [server.origin]);
+  watched = await watchedPage(browser, [origin]);
   page = watched.page;
 });
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await preview?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("a signed bundle under a sub-path", () => {
+describe("a signed bundle served by pigeonhole preview", () => {
   it("opens verified and shows the overview", async () => {
-    await page.goto(`${server.origin}${SUB}`);
+    await page.goto(preview.url);
     const status = await waitForVerification(page, "verified");
     expect(status).toMatch(/signed by [0-9a-f]{4}(:[0-9a-f]{4}){3}/);
     await page.locator("h1", { hasText: "Overview" }).waitFor();
@@ -80,13 +87,6 @@ describe("a signed bundle under a sub-path", () => {
     await expect(page.locator(".chart svg rect").count()).resolves.toBeGreaterThan(10);
     await expect(page.locator("table.agents tbody tr").count()).resolves.toBe(mailbox.agents.length);
     await shot("overview");
-  });
-
-  it("loads every file from under the sub-path, nothing from the server root", () => {
-    const outside = server.requests.filter((path) => !path.startsWith(SUB));
-    expect(outside).toEqual([]);
-    expect(server.requests).toContain(`${SUB}manifest.json`);
-    expect(server.requests.some((p) => p.startsWith(`${SUB}_astro/`) && p.endsWith(".wasm"))).toBe(true);
   });
 
   it("walks project, threads, agents and reservations of a project", async () => {
@@ -156,7 +156,6 @@ describe("a signed bundle under a sub-path", () => {
     await page.locator(".attachment a[download]").click();
     const file = await download;
     expect(file.suggestedFilename()).toBe("notes.txt");
-    expect(server.requests.some((p) => p.startsWith(`${SUB}attachments/`))).toBe(true);
   });
 
   it("finds the planted message with the query language, filters and highlighted snippets", async () => {
@@ -228,22 +227,6 @@ describe("a signed bundle under a sub-path", () => {
     await expect(page.evaluate("document.activeElement.id")).resolves.not.toBe("search");
   });
 
-  it("opens a deep link directly", async () => {
-    const deep = await watchedPage(browser, [server.origin]);
-    try {
-      await deep.page.goto(`${server.origin}${SUB}#/thread/${mailbox.planted.thread}`);
-      await waitForVerification(deep.page, "verified");
-      await deep.page.locator(`section.thread article[data-message-id="${mailbox.planted.id}"]`).waitFor();
-      await deep.page.goto(`${server.origin}${SUB}#/search?q=xylophonist`);
-      await deep.page.locator(`section.search [data-message-id="${mailbox.planted.id}"]`).waitFor();
-      await deep.page.goto(`${server.origin}${SUB}#/no/such/page`);
-      await deep.page.locator("h1", { hasText: "Not found" }).waitFor();
-      expect(deep.foreign).toEqual([]);
-    } finally {
-      await deep.close();
-    }
-  });
-
   it("switches to the dark theme and keeps the choice", async () => {
     await route("#/", ".stats");
     await page.locator("button.theme").click();
@@ -258,14 +241,14 @@ describe("a signed bundle under a sub-path", () => {
   });
 
   it("fits a phone screen", async () => {
-    const phone = await watchedPage(browser, [server.origin], { width: 390, height: 844 });
+    const phone = await watchedPage(browser, [origin], { width: 390, height: 844 });
     try {
-      await phone.page.goto(`${server.origin}${SUB}#/agent/${mailbox.planted.recipient}`);
+      await phone.page.goto(`${preview.url}#/agent/${mailbox.planted.recipient}`);
       await phone.page.locator(".vlist [data-message-id]").first().waitFor();
       const overflow = await phone.page.evaluate("document.documentElement.scrollWidth - window.innerWidth");
       expect(overflow).toBeLessThanOrEqual(0);
       await phone.page.screenshot({ path: join(ARTIFACTS, "phone-inbox.png") });
-      await phone.page.goto(`${server.origin}${SUB}#/message/${mailbox.planted.id}`);
+      await phone.page.goto(`${preview.url}#/message/${mailbox.planted.id}`);
       await phone.page.locator("article.message").waitFor();
       await expect(
         phone.page.evaluate("document.documentElement.scrollWidth - window.innerWidth"),
@@ -281,5 +264,39 @@ describe("a signed bundle under a sub-path", () => {
     expect(watched.errors).toEqual([]);
     await expect(page.evaluate(`window.${CANARY}`)).resolves.toBe("intact");
     await expect(page.evaluate("window.__cspViolations")).resolves.toEqual([]);
+  });
+});
+
+describe("the same bundle under a sub-path of a plain static server", () => {
+  let sub: Watched;
+
+  beforeAll(async () => {
+    sub = await watchedPage(browser, [server.origin]);
+  });
+
+  it("opens a deep link directly", async () => {
+    await sub.page.goto(`${server.origin}${SUB}#/thread/${mailbox.planted.thread}`);
+    const status = await waitForVerification(sub.page, "verified");
+    expect(status).toMatch(/signed by [0-9a-f]{4}(:[0-9a-f]{4}){3}/);
+    await sub.page.locator(`section.thread article[data-message-id="${mailbox.planted.id}"]`).waitFor();
+    await sub.page.goto(`${server.origin}${SUB}#/search?q=xylophonist`);
+    await sub.page.locator(`section.search [data-message-id="${mailbox.planted.id}"]`).waitFor();
+    await sub.page.goto(`${server.origin}${SUB}#/no/such/page`);
+    await sub.page.locator("h1", { hasText: "Not found" }).waitFor();
+  });
+
+  it("reads an attachment file from under the sub-path", async () => {
+    await sub.page.goto(`${server.origin}${SUB}#/message/${mailbox.fileMessageId}`);
+    await sub.page.locator(".attachment a[download]").waitFor();
+    expect(server.requests.some((p) => p.startsWith(`${SUB}attachments/`))).toBe(true);
+  });
+
+  it("loads every file from under the sub-path, nothing from the server root or another origin", () => {
+    expect(server.requests.filter((path) => !path.startsWith(SUB))).toEqual([]);
+    expect(server.requests).toContain(`${SUB}manifest.json`);
+    expect(server.requests.some((p) => p.startsWith(`${SUB}_astro/`) && p.endsWith(".wasm"))).toBe(true);
+    expect(sub.foreign).toEqual([]);
+    expect(sub.dialogs).toEqual([]);
+    expect(sub.errors).toEqual([]);
   });
 });

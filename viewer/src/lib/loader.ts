@@ -5,7 +5,15 @@ import { decryptAge, type Secret } from "./decrypt.js";
 import { fromBase64 } from "./encoding.js";
 import { schemaProblem } from "./queries/meta.js";
 import { type BundleSource, concatBytes, httpSource, SourceError, zipSource } from "./source.js";
-import { checkManifest, chunkProblems, databaseProblems, readManifest, type Signer } from "./verify.js";
+import {
+  checkManifest,
+  chunkProblems,
+  databaseProblems,
+  listingProblems,
+  manifestConflicts,
+  readManifest,
+  type Signer,
+} from "./verify.js";
 
 /** What the loader is doing, for the progress bar. `total` is in bytes when known. */
 export interface Progress {
@@ -100,6 +108,11 @@ export async function loadBundle(
   }
   const { manifest } = check;
   const signer = check.state === "verified" ? check.signer : null;
+  const problems = [...manifestConflicts(manifest), ...(await listingProblems(manifest, source))];
+  if (problems.length > 0) {
+    live = false;
+    return { state: "tampered", problems, label: source.label };
+  }
 
   const payload = await (download as Promise<{ bytes: Uint8Array; problems: string[] }>);
   if (payload.problems.length > 0)
@@ -163,7 +176,7 @@ async function downloadPayload(
         loaded[i] = n;
         report();
       });
-      problems[i] = await chunkProblems(manifest, chunk, parts[i] ?? null);
+      problems[i] = await chunkProblems(chunk, parts[i] ?? null);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_CHUNKS, chunks.length) }, worker));

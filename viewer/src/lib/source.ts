@@ -14,6 +14,11 @@ export interface BundleSource {
    * the bytes received so far while a large file downloads.
    */
   read(path: string, onProgress?: (loaded: number) => void): Promise<Uint8Array | null>;
+  /**
+   * Every file path of the bundle, when the source can list them (a zip or a dropped folder; a web site
+   * cannot), so that files the manifest does not list are noticed.
+   */
+  paths?(): string[];
 }
 
 /** Thrown when a bundle file cannot be read for a reason other than its absence. */
@@ -99,7 +104,13 @@ export function zipSource(zip: Uint8Array, label: string): BundleSource {
       checkPath(path);
       return entries[prefix + path] ?? null;
     },
+    paths: () => underPrefix(Object.keys(entries), prefix),
   };
+}
+
+/** The file names under `prefix` (the bundle root), relative to it; directory entries left out. */
+function underPrefix(names: string[], prefix: string): string[] {
+  return names.filter((n) => n.startsWith(prefix) && !n.endsWith("/")).map((n) => n.slice(prefix.length));
 }
 
 /**
@@ -119,5 +130,6 @@ export function filesSource(files: Map<string, File>, label: string): BundleSour
       const file = files.get(prefix + path);
       return file ? new Uint8Array(await file.arrayBuffer()) : null;
     },
+    paths: () => underPrefix([...files.keys()], prefix),
   };
 }

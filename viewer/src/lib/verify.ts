@@ -1,13 +1,15 @@
 import { verifyAsync } from "@noble/ed25519";
 import {
   BUNDLE_FILES,
+  publicKeyFingerprint as keyFingerprint,
+  listedFiles,
   type Manifest,
   type ManifestFile,
   manifestProblems,
   type SignatureFile,
+  UNLISTED_FILES,
 } from "../../../exporter/bundle-format.js";
 import { bytesEqual, fromBase64, sha256Hex, toBase64 } from "./encoding.js";
-import { keyFingerprint } from "./fingerprint.js";
 import type { BundleSource } from "./source.js";
 
 /** The signer of a verified manifest. `pinned` says whether the URL pinned a key (it matched if so). */
@@ -148,25 +150,23 @@ async function checkSignature(
 }
 
 /**
- * Problems with one downloaded database chunk against its manifest entry (empty when it matches). The
- * entry must also be listed, identically, among the manifest's files.
+ * Problems with one downloaded database chunk against its manifest entry (empty when it matches): its
+ * size and sha256.
  */
-export async function chunkProblems(
-  manifest: Manifest,
-  entry: ManifestFile,
-  bytes: Uint8Array | null,
-): Promise<string[]> {
+export async function chunkProblems(entry: ManifestFile, bytes: Uint8Array | null): Promise<string[]> {
   if (bytes === null) return [`${entry.path} is missing`];
-  const listed = manifest.files.find((f) => f.path === entry.path);
-  const problems: string[] = [];
-  if (!listed || listed.sha256 !== entry.sha256 || listed.size !== entry.size) {
-    problems.push(`${entry.path} is not listed identically in the manifest's files`);
-  }
   if (bytes.length !== entry.size)
-    problems.push(`${entry.path} has ${bytes.length} bytes, the manifest says ${entry.size}`);
-  else if ((await sha256Hex(bytes)) !== entry.sha256)
-    problems.push(`${entry.path} does not match its sha256 in the manifest`);
-  return problems;
+    return [`${entry.path} has ${bytes.length} bytes, the manifest says ${entry.size}`];
+  if ((await sha256Hex(bytes)) !== entry.sha256)
+    return [`${entry.path} does not match its sha256 in the manifest`];
+  return [];
+}
+
+/** Paths the manifest lists twice with different sizes or hashes: a manifest that contradicts itself. */
+export function manifestConflicts(manifest: Manifest): string[] {
+  return listedFiles(manifest).conflicts.map(
+    (path) => `the manifest lists ${path} twice, with different contents`,
+  );
 }
 
 /** Problems with the reassembled database (all chunks joined) against the manifest (empty when it matches). */
@@ -196,4 +196,29 @@ export async function fileProblem(
     return `${path} does not match its sha256 in the manifest`;
   }
   return null;
+}
+
+/**
+ * For a source that can list its files (a zip, a folder): every file the manifest lists besides the
+ * database chunks (checked as they download) must be there with its size and sha256, and no other file
+ * may be there. Returns the problems, each naming its file.
+ */
+export async function listingProblems(manifest: Manifest, source: BundleSource): Promise<string[]> {
+  if (!source.paths) return [];
+  const present = new Set(source.paths());
+  const { files } = listedFiles(manifest);
+  const chunks = new Set(manifest.database.chunks.map((c) => c.path));
+  const problems: string[] = [];
+  for (const [path, entry] of files) {
+    if (chunks.has(path)) continue;
+    const bytes = present.has(path) ? await source.read(path) : null;
+    if (bytes === null) problems.push(`${path} is missing`);
+    else if (bytes.length !== entry.size || (await sha256Hex(bytes)) !== entry.sha256) {
+      problems.push(`${path} does not match its sha256 in the manifest`);
+    }
+  }
+  for (const path of present) {
+    if (!files.has(path) && !UNLISTED_FILES.has(path)) problems.push(`${path} is not listed in the manifest`);
+  }
+  return problems;
 }
