@@ -30,7 +30,7 @@ export type Route =
   | { view: "search"; q: string; filters: SearchFilters }
   | { view: "missing"; path: string };
 
-export interface Location {
+export interface HashLocation {
   route: Route;
   /** The base64 key pinned in the link, if any (undecoded). */
   key: string | null;
@@ -63,7 +63,7 @@ function segment(text: string): string {
 }
 
 /** Parse a location hash (with or without its leading `#`). Unknown paths give the `missing` route. */
-export function parseHash(hash: string): Location {
+export function parseHash(hash: string): HashLocation {
   const fragment = hash.replace(/^#/, "");
   const question = fragment.indexOf("?");
   let path = question === -1 ? fragment : fragment.slice(0, question);
