@@ -190,6 +190,14 @@ describe("a signed bundle served by pigeonhole preview", () => {
     expect(await results("xylophonist", "&from=2030-01-01")).toEqual([]);
     expect(await results("xylophonist", "&to=2026-01-04")).toEqual([]);
 
+    // Typing on the search page searches as you type, replacing the page rather than stacking history.
+    await route("#/search?q=xylophonist");
+    await search.fill("zephyr");
+    await waitForRoute(page, "#/search?q=zephyr");
+    await expect(page.locator("section.search [role=status]").textContent()).resolves.toMatch(
+      /^\d+ messages?$/,
+    );
+
     await results('"unclosed phrase');
     await expect(page.locator("section.search .error").textContent()).resolves.toMatch(/never closed/);
   });
@@ -283,6 +291,21 @@ describe("the same bundle under a sub-path of a plain static server", () => {
     await sub.page.locator(`section.search [data-message-id="${mailbox.planted.id}"]`).waitFor();
     await sub.page.goto(`${server.origin}${SUB}#/no/such/page`);
     await sub.page.locator("h1", { hasText: "Not found" }).waitFor();
+  });
+
+  it("Esc on the page the viewer opened on goes to the overview, never out of the viewer", async () => {
+    const fresh = await watchedPage(browser, [server.origin]);
+    try {
+      await fresh.page.goto(`${server.origin}${SUB}#/message/${mailbox.planted.id}`);
+      await fresh.page.locator("article.message").waitFor();
+      await fresh.page.keyboard.press("Escape");
+      await waitForRoute(fresh.page, "#/");
+      await fresh.page.keyboard.press("Escape");
+      await fresh.page.locator(".stats").waitFor();
+      expect(fresh.page.url()).toBe(`${server.origin}${SUB}#/`);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it("reads an attachment file from under the sub-path", async () => {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useErrorBoundary, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useErrorBoundary, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Manifest } from "../../../exporter/bundle-format.js";
 import { DecryptError, type Secret } from "../lib/decrypt.js";
 import { readDrop } from "../lib/dropped.js";
@@ -12,7 +12,17 @@ import {
   sourceFromPage,
   unlockBundle,
 } from "../lib/loader.js";
-import { href, keepPinnedKey, navigate, parseHash, type Route } from "../lib/router.js";
+import {
+  goBack,
+  historyChanged,
+  href,
+  keepPinnedKey,
+  navigate,
+  parseHash,
+  type Route,
+  replaceRoute,
+  startHistory,
+} from "../lib/router.js";
 import { type BundleSource, filesSource, zipSource } from "../lib/source.js";
 import { applyStoredTheme, currentTheme, toggleTheme } from "../lib/theme.js";
 import { NoBundleError, type Signer } from "../lib/verify.js";
@@ -104,7 +114,11 @@ export default function App() {
       (e) => (hasParam ? { phase: "error", message: e.message } : { phase: "opener", reason: null }),
     );
 
-    const onHash = () => setRoute(parseHash(location.hash).route);
+    startHistory();
+    const onHash = () => {
+      historyChanged();
+      setRoute(parseHash(location.hash).route);
+    };
     const onDragOver = (e: DragEvent) => e.preventDefault();
     const onDrop = async (e: DragEvent) => {
       e.preventDefault();
@@ -213,7 +227,8 @@ function RouteView({ bundle, route }: { bundle: OpenBundle; route: Route }) {
   useEffect(() => {
     if (failure) reset();
   }, [route]);
-  useEffect(() => {
+  // Before the next event can arrive, so a key pressed right after navigating is not undone.
+  useLayoutEffect(() => {
     document.getElementById("main")?.focus({ preventScroll: true });
     scrollTo(0, 0);
   }, [route]);
@@ -250,6 +265,8 @@ function Header({ route, ready }: { route: Route; ready: boolean }) {
   const [text, setText] = useState(route.view === "search" ? route.q : "");
   const [theme, setTheme] = useState(currentTheme);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const routeRef = useRef(route);
+  routeRef.current = route;
 
   useEffect(() => {
     if (route.view === "search") setText(route.q);
@@ -257,7 +274,7 @@ function Header({ route, ready }: { route: Route; ready: boolean }) {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (handleKey(e, search.current, () => history.back())) e.preventDefault();
+      if (handleKey(e, search.current, () => goBack(routeRef.current))) e.preventDefault();
     };
     addEventListener("keydown", onKey);
     return () => removeEventListener("keydown", onKey);
@@ -290,10 +307,7 @@ function Header({ route, ready }: { route: Route; ready: boolean }) {
             setText(value);
             if (route.view !== "search") return;
             clearTimeout(timer.current);
-            timer.current = setTimeout(
-              () => location.replace(href({ view: "search", q: value, filters })),
-              250,
-            );
+            timer.current = setTimeout(() => replaceRoute({ view: "search", q: value, filters }), 250);
           }}
         />
       </form>

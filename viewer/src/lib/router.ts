@@ -145,3 +145,43 @@ export function href(route: Route): string {
 export function navigate(route: Route): void {
   location.hash = href(route);
 }
+
+/**
+ * How many viewer pages lie behind the current history entry (0: the page the viewer was opened on),
+ * kept in each entry's history.state so Back and Forward restore it. Esc goes back only while it is
+ * above 0, so it never leaves the viewer.
+ */
+let depth = 0;
+
+function stateDepth(): number | null {
+  const value = (history.state as { pigeonholeDepth?: unknown } | null)?.pigeonholeDepth;
+  return typeof value === "number" ? value : null;
+}
+
+/** Call once at start: the entry the viewer opened on is depth 0 (a reload keeps its depth). */
+export function startHistory(): void {
+  depth = stateDepth() ?? 0;
+  history.replaceState({ pigeonholeDepth: depth }, "");
+}
+
+/** Call on every hashchange: a new entry is one deeper than the last; Back and Forward restore theirs. */
+export function historyChanged(): void {
+  const known = stateDepth();
+  if (known !== null) depth = known;
+  else {
+    depth += 1;
+    history.replaceState({ pigeonholeDepth: depth }, "");
+  }
+}
+
+/** Show `route` in place of the current page (no new history entry): live search, filters. */
+export function replaceRoute(route: Route): void {
+  history.replaceState({ pigeonholeDepth: depth }, "", href(route));
+  dispatchEvent(new HashChangeEvent("hashchange"));
+}
+
+/** Go back one viewer page, or to the overview from the first one; never out of the viewer. */
+export function goBack(current: Route): void {
+  if (depth > 0) history.back();
+  else if (current.view !== "overview") replaceRoute({ view: "overview" });
+}

@@ -4,7 +4,7 @@ import { SearchQueryError } from "../../lib/fts4-query.js";
 import type { OpenBundle } from "../../lib/loader.js";
 import { agents, projects } from "../../lib/queries/overview.js";
 import { MARK_END, MARK_START, searchIds, snippets } from "../../lib/queries/search.js";
-import { href, type SearchFilters } from "../../lib/router.js";
+import { replaceRoute, type SearchFilters } from "../../lib/router.js";
 import { MessageList } from "../MessageList.js";
 
 /** A snippet with its marked words as <mark> elements, built as text nodes: no HTML is parsed. */
@@ -50,7 +50,7 @@ export function SearchView({
 
   const set = (name: keyof SearchFilters, value: string) => {
     const next = { ...filters, [name]: value || undefined };
-    location.replace(href({ view: "search", q, filters: next }));
+    replaceRoute({ view: "search", q, filters: next });
   };
   const blank = q.trim() === "" && Object.values(filters).every((v) => !v);
   const listKey = `search:${q}:${JSON.stringify(filters)}`;
