@@ -18,6 +18,9 @@ export function AgentTable({ agents }: { agents: AgentSummary[] }) {
             <th class="num">Sent</th>
             <th class="num">Received</th>
             <th class="num">Unread</th>
+            <th class="num" title="Messages that ask for an acknowledgement the agent has not given">
+              Unacked
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -40,6 +43,7 @@ export function AgentTable({ agents }: { agents: AgentSummary[] }) {
               <td class="num">{count(a.sent)}</td>
               <td class="num">{count(a.received)}</td>
               <td class="num">{count(a.unread)}</td>
+              <td class="num">{count(a.unacked)}</td>
             </tr>
           ))}
         </tbody>

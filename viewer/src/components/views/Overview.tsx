@@ -35,6 +35,14 @@ export function Overview({ bundle }: { bundle: OpenBundle }) {
           <dd>{count(t.threads)}</dd>
         </div>
         <div>
+          <dt>Attachments</dt>
+          <dd>{count(t.attachments)}</dd>
+        </div>
+        <div>
+          <dt>Reservations</dt>
+          <dd>{count(t.reservations)}</dd>
+        </div>
+        <div>
           <dt>From</dt>
           <dd>{day(t.first_ts) || "—"}</dd>
         </div>
@@ -60,6 +68,11 @@ export function Overview({ bundle }: { bundle: OpenBundle }) {
               <tr key={p.id}>
                 <td>
                   <a href={href({ view: "project", slug: p.slug })}>{p.slug}</a>
+                  {p.in_scope ? null : (
+                    <span class="badge" title="Not exported: present only through cross-project mail">
+                      referenced
+                    </span>
+                  )}
                   <div class="muted small">{p.human_key}</div>
                 </td>
                 <td class="num">{count(p.messages)}</td>
