@@ -1,4 +1,5 @@
 import { engineBench } from "./engine.js";
+import { exporterBench } from "./exporter.js";
 import { serverBench } from "./server.js";
 import type { BenchModule } from "./types.js";
 
@@ -6,4 +7,4 @@ import type { BenchModule } from "./types.js";
  * Every bench module, in table order. A new group of rows is one module file plus one entry here;
  * `--only <name>` selects by `name`.
  */
-export const BENCH_MODULES: readonly BenchModule[] = [engineBench, serverBench];
+export const BENCH_MODULES: readonly BenchModule[] = [engineBench, serverBench, exporterBench];

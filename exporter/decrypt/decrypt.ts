@@ -5,11 +5,11 @@ import { dirname, join } from "node:path";
 import { Decrypter } from "age-encryption";
 import { fail, isPigeonholeError } from "../../engine/errors.js";
 import { BUNDLE_FILES, type Manifest, type ManifestFile } from "../bundle-format.js";
+import { writeChunks } from "../pipeline/chunk.js";
+import { assertOutAvailable, createStaging, publish, removeStaging } from "../pipeline/staging.js";
 import { type SigningKey, writeBundleSignatures } from "../signing.js";
-import { stageDir } from "../staged-dir.js";
 import type { BundleReader } from "../verify/reader.js";
 import { verifyBundle } from "../verify/verify.js";
-import { writeDatabaseChunks } from "./chunks.js";
 import { extractEmbeddedAttachments } from "./embedded-attachments.js";
 
 /** The secret for an encrypted bundle: age identities (X25519) or the passphrase (scrypt). */
@@ -66,20 +66,22 @@ export async function decryptBundle(reader: BundleReader, options: DecryptOption
   if (!manifest.encryption)
     throw fail.invalid(`${reader.source} is not encrypted; there is nothing to decrypt.`);
   const decrypter = makeDecrypter(manifest, options.secret);
-  const staged = await stageDir(options.out, { force: options.force === true });
+  const force = options.force === true;
+  await assertOutAvailable(options.out, force);
+  const staged = await createStaging(options.out);
   try {
     // SQLite needs a file to open: the plaintext goes to private scratch space, never published.
     const databaseFile = join(staged.work, "database.sqlite3");
     await writePlaintext(await decryptDatabase(reader, manifest, decrypter), databaseFile);
-    const attachments = extractEmbeddedAttachments(databaseFile, staged.path);
-    const database = await writeDatabaseChunks({
+    const attachments = extractEmbeddedAttachments(databaseFile, staged.bundle);
+    const database = await writeChunks({
       source: createReadStream(databaseFile),
-      bundleDir: staged.path,
+      bundleDir: staged.bundle,
       chunkSize: manifest.database.chunk_size,
     });
     const chunkPaths = new Set(manifest.database.chunks.map((c) => c.path));
     const others = manifest.files.filter((f) => !chunkPaths.has(f.path));
-    for (const file of others) await copyFile(reader, file, staged.path);
+    for (const file of others) await copyFile(reader, file, staged.bundle);
     const chunksListed = manifest.files.some((f) => chunkPaths.has(f.path));
     const plainManifest: Manifest = {
       ...manifest,
@@ -95,9 +97,12 @@ export async function decryptBundle(reader: BundleReader, options: DecryptOption
         compare(a.path, b.path),
       ),
     };
-    await writeFile(join(staged.path, BUNDLE_FILES.manifest), `${JSON.stringify(plainManifest, null, 2)}\n`);
-    if (options.signKey) await writeBundleSignatures(staged.path, options.signKey);
-    await staged.publish();
+    await writeFile(
+      join(staged.bundle, BUNDLE_FILES.manifest),
+      `${JSON.stringify(plainManifest, null, 2)}\n`,
+    );
+    if (options.signKey) await writeBundleSignatures(staged.bundle, options.signKey);
+    await publish(staged, staged.bundle, options.out, { force, zip: false });
     return {
       out: options.out,
       database: { size: database.size, chunks: database.chunks.length, sha256: database.sha256 },
@@ -106,7 +111,7 @@ export async function decryptBundle(reader: BundleReader, options: DecryptOption
       signed: options.signKey !== undefined,
     };
   } finally {
-    await staged.discard();
+    await removeStaging(staged, options.out);
   }
 }
 

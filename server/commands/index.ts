@@ -1,6 +1,7 @@
 import { agentsCommand } from "./agents.js";
 import type { CliCommand } from "./command.js";
 import { decryptCommand } from "./decrypt.js";
+import { exportCommand } from "./export.js";
 import { inboxCommand } from "./inbox.js";
 import { keygenCommand } from "./keygen.js";
 import { peekCommand } from "./peek.js";
@@ -21,6 +22,7 @@ export const COMMANDS: readonly CliCommand[] = [
   peekCommand,
   agentsCommand,
   seedCommand,
+  exportCommand,
   keygenCommand,
   verifyCommand,
   decryptCommand,

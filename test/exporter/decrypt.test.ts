@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { chunkPath, type Manifest } from "../../exporter/bundle-format.js";
 import { signingKeyFromSeed } from "../../exporter/keys.js";
+import { STAGING_PREFIX } from "../../exporter/pipeline/staging.js";
 import { ageEncrypt, writeBundle } from "../../fixtures/bundle-builder.js";
 import {
   buildVectorDatabase,
@@ -62,7 +63,7 @@ function messagesOf(dir: string) {
 
 /** Entries of `dir`'s parent that are staging leftovers of a decrypt into `dir`. */
 function leftovers(dir: string): string[] {
-  return readdirSync(dirname(dir)).filter((name) => name.includes(".staging-"));
+  return readdirSync(dirname(dir)).filter((name) => name.startsWith(STAGING_PREFIX));
 }
 
 async function decrypt(vector: string, secretArgs: string[], extra: string[] = []) {

@@ -1,0 +1,167 @@
+import type Database from "better-sqlite3";
+
+/**
+ * The tables the viewer reads besides the mailbox's own: precomputed so that the overview, the thread
+ * list and the agent directory of a 100,000-message bundle are each one indexed query in sql.js. The
+ * README's "Bundle database schema" documents them for the viewer; `VIEWER_SCHEMA_VERSION` changes when
+ * they change.
+ */
+
+export const VIEWER_SCHEMA_VERSION = 1;
+
+/** The FTS4 table over messages(subject, body_md); docid = messages.id. */
+export const FTS_TABLE = "messages_fts4";
+
+const SCHEMA = `
+  CREATE TABLE viewer_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+  CREATE TABLE viewer_overview (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    projects INTEGER NOT NULL,
+    agents INTEGER NOT NULL,
+    messages INTEGER NOT NULL,
+    threads INTEGER NOT NULL,
+    recipients INTEGER NOT NULL,
+    attachments INTEGER NOT NULL,
+    reservations INTEGER NOT NULL,
+    first_ts TEXT,
+    last_ts TEXT
+  );
+
+  CREATE TABLE viewer_activity (
+    day TEXT NOT NULL,
+    project_id INTEGER NOT NULL,
+    messages INTEGER NOT NULL,
+    PRIMARY KEY (day, project_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE viewer_projects (
+    project_id INTEGER PRIMARY KEY,
+    in_scope INTEGER NOT NULL,
+    agents INTEGER NOT NULL,
+    messages INTEGER NOT NULL,
+    threads INTEGER NOT NULL,
+    reservations INTEGER NOT NULL,
+    first_ts TEXT,
+    last_ts TEXT
+  );
+
+  CREATE TABLE viewer_agents (
+    agent_id INTEGER PRIMARY KEY,
+    sent INTEGER NOT NULL,
+    received INTEGER NOT NULL,
+    unread INTEGER NOT NULL,
+    unacked INTEGER NOT NULL,
+    last_sent_ts TEXT,
+    last_received_ts TEXT
+  );
+
+  CREATE TABLE viewer_threads (
+    thread_key TEXT PRIMARY KEY,
+    project_id INTEGER NOT NULL,
+    root_message_id INTEGER NOT NULL,
+    subject TEXT NOT NULL,
+    messages INTEGER NOT NULL,
+    first_ts TEXT NOT NULL,
+    last_ts TEXT NOT NULL,
+    last_message_id INTEGER NOT NULL,
+    participants TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX viewer_threads_by_last ON viewer_threads (last_message_id DESC);
+  CREATE INDEX viewer_threads_by_project ON viewer_threads (project_id, last_message_id DESC);
+
+  CREATE INDEX messages_by_project ON messages (project_id, id);
+  CREATE INDEX messages_by_created ON messages (created_ts);
+  CREATE INDEX messages_by_reply ON messages (reply_to) WHERE reply_to IS NOT NULL;
+  CREATE INDEX attachments_by_status ON message_attachments (status);
+`;
+
+/**
+ * A message's thread key is its thread_id, or its own id for a thread root without one (replies carry
+ * the root's id as thread_id). Participants are the senders and recipients of a thread's messages.
+ */
+const FILL = `
+  CREATE TEMP TABLE export_thread_of AS
+    SELECT id, COALESCE(thread_id, CAST(id AS TEXT)) AS thread_key FROM messages;
+  CREATE INDEX temp.export_thread_of_key ON export_thread_of (thread_key, id);
+
+  CREATE TEMP TABLE export_participants AS
+    SELECT thread_key, json_group_array(agent_id) AS participants FROM (
+      SELECT DISTINCT t.thread_key, x.agent_id
+      FROM export_thread_of t
+      JOIN (SELECT id AS message_id, sender_id AS agent_id FROM messages
+            UNION ALL SELECT message_id, agent_id FROM message_recipients) x ON x.message_id = t.id
+      ORDER BY t.thread_key, x.agent_id
+    ) GROUP BY thread_key;
+
+  INSERT INTO viewer_threads
+  SELECT g.thread_key, root.project_id, g.root_id, root.subject, g.messages, g.first_ts, g.last_ts, g.last_id,
+         COALESCE(p.participants, '[]')
+  FROM (
+    SELECT t.thread_key, MIN(m.id) AS root_id, MAX(m.id) AS last_id, COUNT(*) AS messages,
+           MIN(m.created_ts) AS first_ts, MAX(m.created_ts) AS last_ts
+    FROM export_thread_of t JOIN messages m ON m.id = t.id GROUP BY t.thread_key
+  ) g
+  JOIN messages root ON root.id = g.root_id
+  LEFT JOIN export_participants p ON p.thread_key = g.thread_key;
+
+  DROP TABLE temp.export_participants;
+  DROP TABLE temp.export_thread_of;
+
+  INSERT INTO viewer_activity (day, project_id, messages)
+  SELECT substr(created_ts, 1, 10), project_id, COUNT(*) FROM messages GROUP BY 1, 2;
+
+  INSERT INTO viewer_projects
+  SELECT p.id,
+         EXISTS (SELECT 1 FROM export_scope s WHERE s.project_id = p.id),
+         (SELECT COUNT(*) FROM agents a WHERE a.project_id = p.id),
+         (SELECT COUNT(*) FROM messages m WHERE m.project_id = p.id),
+         (SELECT COUNT(*) FROM viewer_threads t WHERE t.project_id = p.id),
+         (SELECT COUNT(*) FROM file_reservations f WHERE f.project_id = p.id),
+         (SELECT MIN(created_ts) FROM messages m WHERE m.project_id = p.id),
+         (SELECT MAX(created_ts) FROM messages m WHERE m.project_id = p.id)
+  FROM projects p;
+
+  INSERT INTO viewer_agents
+  SELECT a.id,
+         COALESCE(s.sent, 0), COALESCE(r.received, 0), COALESCE(r.unread, 0), COALESCE(r.unacked, 0),
+         s.last_ts, r.last_ts
+  FROM agents a
+  LEFT JOIN (SELECT sender_id, COUNT(*) AS sent, MAX(created_ts) AS last_ts FROM messages GROUP BY sender_id) s
+    ON s.sender_id = a.id
+  LEFT JOIN (
+    SELECT r.agent_id, COUNT(*) AS received, SUM(r.read_ts IS NULL) AS unread,
+           SUM(m.ack_required AND r.ack_ts IS NULL) AS unacked, MAX(m.created_ts) AS last_ts
+    FROM message_recipients r JOIN messages m ON m.id = r.message_id GROUP BY r.agent_id
+  ) r ON r.agent_id = a.id;
+
+  INSERT INTO viewer_overview
+  SELECT 1, (SELECT COUNT(*) FROM projects), (SELECT COUNT(*) FROM agents), (SELECT COUNT(*) FROM messages),
+         (SELECT COUNT(*) FROM viewer_threads), (SELECT COUNT(*) FROM message_recipients),
+         (SELECT COUNT(*) FROM message_attachments), (SELECT COUNT(*) FROM file_reservations),
+         (SELECT MIN(created_ts) FROM messages), (SELECT MAX(created_ts) FROM messages);
+`;
+
+/**
+ * Create and fill the viewer tables and indexes, and the FTS4 index over subject and body (external
+ * content: the text is stored once, in `messages`). Needs `export_scope` (scope.ts). `meta` goes into
+ * `viewer_meta` as strings; it must hold nothing private (it is inside the database, but the viewer may
+ * show it before anything else).
+ */
+export function buildViewerTables(db: Database.Database, meta: Record<string, string>): void {
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    db.exec(FILL);
+    const insert = db.prepare("INSERT INTO viewer_meta (key, value) VALUES (?, ?)");
+    for (const [key, value] of Object.entries({ schema_version: String(VIEWER_SCHEMA_VERSION), ...meta })) {
+      insert.run(key, value);
+    }
+    db.exec(`
+      CREATE VIRTUAL TABLE ${FTS_TABLE} USING fts4(
+        content="messages", subject, body_md, tokenize=unicode61 "remove_diacritics=2"
+      );
+      INSERT INTO ${FTS_TABLE}(${FTS_TABLE}) VALUES ('rebuild');
+      INSERT INTO ${FTS_TABLE}(${FTS_TABLE}) VALUES ('optimize');
+    `);
+  })();
+}
