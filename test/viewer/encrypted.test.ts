@@ -6,6 +6,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chunkPath } from "../../exporter/bundle-format.js";
 import { buildViewerMailbox, type ViewerMailboxSummary } from "../../fixtures/viewer-mailbox.js";
+import { exportWithViewer, testKey } from "./bundles.js";
 import {
   launchBrowser,
   type StaticServer,
@@ -13,7 +14,6 @@ import {
   waitForVerification,
   watchedPage,
 } from "./harness.js";
-import { standInExport } from "./stand-in-export.js";
 
 /**
  * Encrypted bundles: signature and chunks are checked on the ciphertext, the viewer then asks for the
@@ -33,18 +33,15 @@ beforeAll(async () => {
   const home = join(dir, "home");
   mailbox = buildViewerMailbox({ home, messages: 80 });
   identity = await generateIdentity();
-  const key = new Uint8Array(32).fill(1);
-  await standInExport({
-    home,
-    out: join(dir, "passphrase"),
-    signKey: key,
-    passphrase: PASSPHRASE,
-    chunkSize: 16 * 1024,
+  const key = await testKey(dir, 1);
+  writeFileSync(join(dir, "passphrase.txt"), `${PASSPHRASE}\n`);
+  await exportWithViewer(home, join(dir, "passphrase"), {
+    signKeyFile: key.file,
+    passphraseFile: join(dir, "passphrase.txt"),
+    chunkSize: 64 * 1024,
   });
-  await standInExport({
-    home,
-    out: join(dir, "recipients"),
-    signKey: key,
+  await exportWithViewer(home, join(dir, "recipients"), {
+    signKeyFile: key.file,
     recipients: [await identityToRecipient(identity)],
   });
   cpSync(join(dir, "passphrase"), join(dir, "flipped"), { recursive: true });

@@ -5,6 +5,7 @@ import { zipSync } from "fflate";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BundleVector, buildBundleVectors } from "../../fixtures/bundle-vectors.js";
+import { VIEWER_DIST } from "./bundles.js";
 import {
   launchBrowser,
   type StaticServer,
@@ -12,7 +13,6 @@ import {
   waitForVerification,
   watchedPage,
 } from "./harness.js";
-import { VIEWER_DIST } from "./stand-in-export.js";
 
 /**
  * The bundle test vectors (fixtures/bundle-vectors.ts) through the viewer, which must reach the outcome

@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { getPublicKeyAsync } from "@noble/ed25519";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUNDLE_FILES, chunkPath } from "../../exporter/bundle-format.js";
 import { buildViewerMailbox } from "../../fixtures/viewer-mailbox.js";
+import { exportWithViewer, testKey } from "./bundles.js";
 import {
   launchBrowser,
   type StaticServer,
@@ -14,7 +14,6 @@ import {
   waitForVerification,
   watchedPage,
 } from "./harness.js";
-import { standInExport } from "./stand-in-export.js";
 
 /**
  * The status element in every verification state: verified (with the key's fingerprint, pinned or not),
@@ -22,8 +21,6 @@ import { standInExport } from "./stand-in-export.js";
  * signature file, a wrong or malformed pinned key, a pin on an unsigned bundle), where no data is shown.
  */
 
-const KEY = new Uint8Array(32).fill(5);
-const OTHER = new Uint8Array(32).fill(9);
 let publicKey: string;
 let otherKey: string;
 let dir: string;
@@ -52,12 +49,13 @@ async function open(name: string, state: string, fragment = "") {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "viewer-verify-"));
   const home = join(dir, "home");
-  buildViewerMailbox({ home, messages: 120 });
-  publicKey = Buffer.from(await getPublicKeyAsync(KEY)).toString("base64");
-  otherKey = Buffer.from(await getPublicKeyAsync(OTHER)).toString("base64");
-  // Small chunks, so the database spans several of them.
-  await standInExport({ home, out: join(dir, "signed"), signKey: KEY, chunkSize: 32 * 1024 });
-  await standInExport({ home, out: join(dir, "unsigned"), chunkSize: 32 * 1024 });
+  buildViewerMailbox({ home, messages: 300 });
+  const key = await testKey(dir, 5);
+  publicKey = key.publicKey;
+  otherKey = (await testKey(dir, 9)).publicKey;
+  // The smallest chunks, so the database spans several of them.
+  await exportWithViewer(home, join(dir, "signed"), { signKeyFile: key.file, chunkSize: 64 * 1024 });
+  await exportWithViewer(home, join(dir, "unsigned"), { chunkSize: 64 * 1024 });
   variant("flipped", (root) => {
     const file = join(root, chunkPath(1));
     const bytes = readFileSync(file);
@@ -67,7 +65,10 @@ beforeAll(async () => {
   variant("missing-chunk", (root) => unlinkSync(join(root, chunkPath(2))));
   variant("edited-manifest", (root) => {
     const file = join(root, BUNDLE_FILES.manifest);
-    writeFileSync(file, readFileSync(file, "utf8").replace('"messages": 120', '"messages": 121'));
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace(/"messages": (\d+)/, (_, n) => `"messages": ${Number(n) + 1}`),
+    );
   });
   variant("broken-signature", (root) => writeFileSync(join(root, BUNDLE_FILES.signature), "{ not json"));
   // The "slow" copy answers database chunks late, so the progress display can be seen.

@@ -6,6 +6,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildViewerMailbox, type ViewerMailboxSummary } from "../../fixtures/viewer-mailbox.js";
 import { CANARY, XSS_CORPUS } from "../../fixtures/xss-corpus.js";
+import { exportWithViewer, testKey } from "./bundles.js";
 import {
   launchBrowser,
   type StaticServer,
@@ -15,7 +16,6 @@ import {
   waitForVerification,
   watchedPage,
 } from "./harness.js";
-import { standInExport } from "./stand-in-export.js";
 
 /**
  * A mailbox whose every text field holds hostile strings (fixtures/xss-corpus.ts): project slugs and
@@ -96,7 +96,9 @@ beforeAll(async () => {
   messageIds = rows.map((r) => r.id);
   subjects = new Map(rows.map((r) => [r.id, r.subject]));
   db.close();
-  await standInExport({ home, out: join(dir, "bundle"), signKey: new Uint8Array(32).fill(4) });
+  // The lossless preset: every hostile string reaches the bundle as planted.
+  const key = await testKey(dir, 4);
+  await exportWithViewer(home, join(dir, "bundle"), { signKeyFile: key.file, scrub: "archive" });
   server = await serveStatic({ "/": join(dir, "bundle") });
   browser = await launchBrowser();
   watched = await watchedPage(browser, [server.origin]);

@@ -15,6 +15,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chunkPath } from "../../exporter/bundle-format.js";
 import { buildViewerMailbox, type ViewerMailboxSummary } from "../../fixtures/viewer-mailbox.js";
+import { exportWithViewer, testKey, VIEWER_DIST } from "./bundles.js";
 import {
   launchBrowser,
   type StaticServer,
@@ -22,7 +23,6 @@ import {
   waitForVerification,
   watchedPage,
 } from "./harness.js";
-import { standInExport, VIEWER_DIST } from "./stand-in-export.js";
 
 /**
  * One hosted copy of the viewer opening other bundles: a zip chosen with the file input or dropped on
@@ -53,7 +53,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "viewer-zip-"));
   const home = join(dir, "home");
   mailbox = buildViewerMailbox({ home, messages: 60 });
-  await standInExport({ home, out: join(dir, "bundles", "signed"), signKey: new Uint8Array(32).fill(2) });
+  const key = await testKey(dir, 2);
+  await exportWithViewer(home, join(dir, "bundles", "signed"), { signKeyFile: key.file });
   mkdirSync(join(dir, "files"));
   writeFileSync(join(dir, "files", "bundle.zip"), zipDir(join(dir, "bundles", "signed"), "signed/"));
   cpSync(join(dir, "bundles", "signed"), join(dir, "flipped"), { recursive: true });

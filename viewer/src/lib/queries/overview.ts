@@ -97,7 +97,7 @@ export function agent(db: ViewerDatabase, name: string): AgentSummary | undefine
   ]);
 }
 
-/** Messages over time: per day, or per hour when all of them fall within three days. */
+/** Messages over time: per day, or per hour when all of them fall within a week. */
 export interface Activity {
   unit: "hour" | "day";
   /** `YYYY-MM-DD` per day, `YYYY-MM-DDTHH` per hour; oldest first, empty periods left out. */
@@ -117,7 +117,7 @@ export function activity(db: ViewerDatabase, projectId?: number): Activity {
         );
   const first = days[0]?.at;
   const last = days[days.length - 1]?.at;
-  if (!first || !last || Date.parse(last) - Date.parse(first) > 2 * 86_400_000)
+  if (!first || !last || Date.parse(last) - Date.parse(first) > 6 * 86_400_000)
     return { unit: "day", points: days };
   // A short span reads better per hour; messages_by_created bounds the scan to those days.
   const range = [`${first}T00`, `${last}T99`];
