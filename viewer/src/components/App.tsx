@@ -1,8 +1,7 @@
-import { useCallback, useEffect, useErrorBoundary, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { Manifest } from "../../../exporter/bundle-format.js";
 import { DecryptError, type Secret } from "../lib/decrypt.js";
 import { readDrop } from "../lib/dropped.js";
-import { handleKey } from "../lib/keyboard.js";
 import {
   type LoadResult,
   type LockedBundle,
@@ -12,30 +11,16 @@ import {
   sourceFromPage,
   unlockBundle,
 } from "../lib/loader.js";
-import {
-  goBack,
-  historyChanged,
-  href,
-  keepPinnedKey,
-  navigate,
-  parseHash,
-  type Route,
-  replaceRoute,
-  startHistory,
-} from "../lib/router.js";
+import { historyChanged, href, keepPinnedKey, parseHash, type Route, startHistory } from "../lib/router.js";
 import { type BundleSource, filesSource, zipSource } from "../lib/source.js";
-import { applyStoredTheme, currentTheme, toggleTheme } from "../lib/theme.js";
+import { applyStoredTheme } from "../lib/theme.js";
 import { NoBundleError, type Signer } from "../lib/verify.js";
+import { Header } from "./Header.js";
 import { Opener } from "./Opener.js";
 import { ProgressBar } from "./ProgressBar.js";
+import { RouteView } from "./RouteView.js";
 import { Status } from "./Status.js";
 import { Unlock } from "./Unlock.js";
-import { AgentView } from "./views/AgentView.js";
-import { MessageView } from "./views/MessageView.js";
-import { Overview } from "./views/Overview.js";
-import { NotFound, ProjectView } from "./views/ProjectView.js";
-import { SearchView } from "./views/SearchView.js";
-import { ThreadView } from "./views/ThreadView.js";
 
 type Phase =
   | { phase: "loading"; progress: Progress }
@@ -219,106 +204,4 @@ function StatusFor({ state }: { state: Phase }) {
         />
       );
   }
-}
-
-function RouteView({ bundle, route }: { bundle: OpenBundle; route: Route }) {
-  const [failure, reset] = useErrorBoundary();
-  // A new route clears the failure of the previous one.
-  useEffect(() => {
-    if (failure) reset();
-  }, [route]);
-  // Before the next event can arrive, so a key pressed right after navigating is not undone.
-  useLayoutEffect(() => {
-    document.getElementById("main")?.focus({ preventScroll: true });
-    scrollTo(0, 0);
-  }, [route]);
-  if (failure) {
-    return (
-      <section class="view">
-        <h1>This view failed</h1>
-        <p class="error" role="alert">
-          {String((failure as Error).message ?? failure)}
-        </p>
-      </section>
-    );
-  }
-  switch (route.view) {
-    case "overview":
-      return <Overview bundle={bundle} />;
-    case "project":
-      return <ProjectView bundle={bundle} slug={route.slug} />;
-    case "agent":
-      return <AgentView bundle={bundle} name={route.name} box={route.box} />;
-    case "thread":
-      return <ThreadView bundle={bundle} id={route.id} />;
-    case "message":
-      return <MessageView bundle={bundle} id={route.id} />;
-    case "search":
-      return <SearchView bundle={bundle} q={route.q} filters={route.filters} />;
-    case "missing":
-      return <NotFound what={`page ${route.path}`} />;
-  }
-}
-
-function Header({ route, ready }: { route: Route; ready: boolean }) {
-  const search = useRef<HTMLInputElement>(null);
-  const [text, setText] = useState(route.view === "search" ? route.q : "");
-  const [theme, setTheme] = useState(currentTheme);
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const routeRef = useRef(route);
-  routeRef.current = route;
-
-  useEffect(() => {
-    if (route.view === "search") setText(route.q);
-  }, [route]);
-
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (handleKey(e, search.current, () => goBack(routeRef.current))) e.preventDefault();
-    };
-    addEventListener("keydown", onKey);
-    return () => removeEventListener("keydown", onKey);
-  }, []);
-
-  const filters = route.view === "search" ? route.filters : {};
-  return (
-    <header class="top">
-      <a class="brand" href={href({ view: "overview" })}>
-        Pigeonhole
-      </a>
-      <form
-        class="searchbox"
-        onSubmit={(e) => {
-          e.preventDefault();
-          clearTimeout(timer.current);
-          navigate({ view: "search", q: text, filters });
-        }}
-      >
-        <input
-          ref={search}
-          id="search"
-          type="search"
-          placeholder="Search messages  ( / )"
-          aria-label="Search messages"
-          value={text}
-          disabled={!ready}
-          onInput={(e) => {
-            const value = e.currentTarget.value;
-            setText(value);
-            if (route.view !== "search") return;
-            clearTimeout(timer.current);
-            timer.current = setTimeout(() => replaceRoute({ view: "search", q: value, filters }), 250);
-          }}
-        />
-      </form>
-      <button
-        type="button"
-        class="theme"
-        aria-label={`Switch to the ${theme === "dark" ? "light" : "dark"} theme`}
-        onClick={() => setTheme(toggleTheme())}
-      >
-        {theme === "dark" ? "☀" : "☾"}
-      </button>
-    </header>
-  );
 }
