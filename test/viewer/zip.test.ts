@@ -106,6 +106,25 @@ describe("a viewer hosted on its own", () => {
     await close();
   });
 
+  it("opens an unpacked bundle folder chosen with the folder input, checking every file in it", async () => {
+    const { page, foreign, close } = await watchedPage(browser, [server.origin]);
+    await page.goto(`${server.origin}/viewer/`);
+    await page.locator("#bundle-folder").setInputFiles(join(dir, "bundles", "signed"));
+    await waitForVerification(page, "verified");
+    await page.locator(".stats").waitFor();
+    await page.goto(`${server.origin}/viewer/`);
+    await page.locator("#bundle-folder").setInputFiles(join(dir, "flipped"));
+    await page.waitForTimeout(3000);
+    console.log(
+      "DEBUG",
+      await page.locator("#status").getAttribute("data-verification"),
+      await page.locator("main").textContent(),
+    );
+    await expect(waitForVerification(page, "tampered")).resolves.toContain("does not match its sha256");
+    expect(foreign).toEqual([]);
+    await close();
+  });
+
   it("opens a zip dropped on the page", async () => {
     const { page, close } = await watchedPage(browser, [server.origin]);
     await page.goto(`${server.origin}/viewer/`);

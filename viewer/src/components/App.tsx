@@ -88,6 +88,15 @@ export default function App() {
     [open],
   );
 
+  const openFolder = useCallback(
+    (name: string, files: Map<string, File>) =>
+      open(
+        async () => filesSource(files, name),
+        () => ({ phase: "opener", reason: `${name} holds no bundle.` }),
+      ),
+    [open],
+  );
+
   useEffect(() => {
     applyStoredTheme();
     const initial = parseHash(location.hash);
@@ -110,12 +119,7 @@ export default function App() {
       if (!e.dataTransfer) return;
       const dropped = await readDrop(e.dataTransfer);
       if (dropped?.kind === "zip") openFile(dropped.file);
-      else if (dropped?.kind === "folder") {
-        open(
-          async () => filesSource(dropped.files, dropped.name),
-          () => ({ phase: "opener", reason: `${dropped.name} holds no bundle.` }),
-        );
-      }
+      else if (dropped?.kind === "folder") openFolder(dropped.name, dropped.files);
     };
     addEventListener("hashchange", onHash);
     addEventListener("dragover", onDragOver);
@@ -125,7 +129,7 @@ export default function App() {
       removeEventListener("dragover", onDragOver);
       removeEventListener("drop", onDrop);
     };
-  }, [open, openFile, progress]);
+  }, [open, openFile, openFolder, progress]);
 
   const unlock = async (secret: Secret) => {
     if (state.phase !== "locked") return;
@@ -149,7 +153,9 @@ export default function App() {
       <StatusFor state={state} />
       <main id="main" tabIndex={-1} data-route={state.phase === "ready" ? href(route) : undefined}>
         {state.phase === "loading" ? <ProgressBar progress={state.progress} /> : null}
-        {state.phase === "opener" ? <Opener reason={state.reason} openFile={openFile} /> : null}
+        {state.phase === "opener" ? (
+          <Opener reason={state.reason} openFile={openFile} openFolder={openFolder} />
+        ) : null}
         {state.phase === "error" ? (
           <section class="view">
             <h1>The bundle could not be opened</h1>

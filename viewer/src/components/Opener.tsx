@@ -3,13 +3,27 @@ import { useState } from "preact/hooks";
 interface Props {
   reason: string | null;
   openFile(file: File): void;
+  /** Open an unpacked bundle folder: its files keyed by path relative to the folder chosen. */
+  openFolder(name: string, files: Map<string, File>): void;
+}
+
+/** The files of a folder chosen with `webkitdirectory`, keyed by their path below that folder. */
+function folderFiles(list: FileList): { name: string; files: Map<string, File> } {
+  const files = new Map<string, File>();
+  let name = "folder";
+  for (const file of list) {
+    const [top, ...rest] = file.webkitRelativePath.split("/");
+    name = top ?? name;
+    files.set(rest.join("/"), file);
+  }
+  return { name, files };
 }
 
 /**
- * Shown when there is no bundle to open (a viewer hosted on its own): choose or drop a bundle zip, or
- * open one by URL with `?bundle=`.
+ * Shown when there is no bundle to open (a viewer hosted on its own): choose or drop a bundle zip or an
+ * unpacked bundle folder, or open one by URL with `?bundle=`.
  */
-export function Opener({ reason, openFile }: Props) {
+export function Opener({ reason, openFile, openFolder }: Props) {
   const [url, setUrl] = useState("");
   return (
     <section class="view opener">
@@ -24,6 +38,21 @@ export function Opener({ reason, openFile }: Props) {
           onChange={(e) => {
             const chosen = e.currentTarget.files?.[0];
             if (chosen) openFile(chosen);
+          }}
+        />
+      </label>
+      <label>
+        or an unpacked bundle folder
+        <input
+          id="bundle-folder"
+          type="file"
+          {...{ webkitdirectory: true }}
+          onChange={(e) => {
+            const list = e.currentTarget.files;
+            if (list && list.length > 0) {
+              const { name, files } = folderFiles(list);
+              openFolder(name, files);
+            }
           }}
         />
       </label>

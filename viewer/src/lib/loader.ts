@@ -158,7 +158,9 @@ async function downloadPayload(
   onProgress: (p: Progress) => void,
 ): Promise<{ bytes: Uint8Array; problems: string[] }> {
   const { chunks, size: total, encrypted, sha256 } = manifest.database;
-  const cached = await cachedPayload(sha256);
+  // A zip or folder is already local: read (and check) its chunks rather than a cached copy.
+  const cacheable = source.paths === undefined;
+  const cached = cacheable ? await cachedPayload(sha256) : null;
   if (cached && (await databaseProblems(manifest, cached)).length === 0)
     return { bytes: cached, problems: [] };
 
@@ -188,7 +190,7 @@ async function downloadPayload(
   const whole = await databaseProblems(manifest, bytes);
   mark("verified");
   // Caching is a convenience: it must not hold up the first render.
-  if (whole.length === 0) void cachePayload(sha256, bytes);
+  if (whole.length === 0 && cacheable) void cachePayload(sha256, bytes);
   return { bytes, problems: whole };
 }
 
