@@ -235,7 +235,7 @@ export class ArchiveRepo {
 const ARGUMENT_CHARS = process.platform === "win32" ? 24_000 : 512_000;
 
 /** Split `paths` into runs that fit on one command line. */
-function argumentChunks(paths: readonly string[]): string[][] {
+export function argumentChunks(paths: readonly string[]): string[][] {
   const chunks: string[][] = [];
   let chunk: string[] = [];
   let size = 0;
@@ -257,7 +257,7 @@ function argumentChunks(paths: readonly string[]): string[][] {
  * and friends, set when we run inside a Git hook) or make it interactive (editor, pager, askpass), and
  * with `ceiling` (the archive's parent) as the limit of repository discovery.
  */
-function gitEnvironment(ceiling: string): Record<string, string> {
+export function gitEnvironment(ceiling: string): Record<string, string> {
   const env: Record<string, string> = {};
   const dropped = new Set(["EDITOR", "VISUAL", "PAGER", "PREFIX", "SSH_ASKPASS"]);
   for (const [key, value] of Object.entries(process.env)) {

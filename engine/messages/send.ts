@@ -219,7 +219,16 @@ function serializePayload(payload: unknown): string | null {
   let json: string | undefined;
   try {
     json = JSON.stringify(payload);
-  } catch {
+  } catch (error) {
+    // Valid JSON can still be too deep to serialize: thousands of nested arrays exhaust the stack.
+    if (error instanceof RangeError) {
+      throw fail.tooLarge(
+        "payload is nested too deeply to store; flatten it to a few levels of objects and arrays.",
+        {
+          field: "payload",
+        },
+      );
+    }
     json = undefined;
   }
   // JSON.stringify throws for cycles and BigInt but returns undefined for functions and symbols.

@@ -1,6 +1,8 @@
 import { agentsCommand } from "./agents.js";
 import type { CliCommand } from "./command.js";
 import { decryptCommand } from "./decrypt.js";
+import { demoCommand } from "./demo.js";
+import { deployCommand } from "./deploy.js";
 import { exportCommand } from "./export.js";
 import { inboxCommand } from "./inbox.js";
 import { keygenCommand } from "./keygen.js";
@@ -27,4 +29,6 @@ export const COMMANDS: readonly CliCommand[] = [
   verifyCommand,
   decryptCommand,
   previewCommand,
+  deployCommand,
+  demoCommand,
 ];

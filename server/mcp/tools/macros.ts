@@ -8,6 +8,7 @@ import {
   macroFileReservationCycle,
   macroPrepareThread,
   macroStartSession,
+  parseInput,
 } from "../../../engine/index.js";
 import { verifyActor } from "../dispatch.js";
 import { defineTool } from "../tool-spec.js";
@@ -61,10 +62,19 @@ export const MACRO_TOOLS = [
     core: false,
     actor: "requester",
     run: (ctx, args) => {
+      // Parsed before the identity check, which reads `target`: the raw arguments may lack it or hold
+      // another type. The extra `target_token` is not in the schema, so it is read from the raw ones.
+      const parsed = parseInput(MacroContactHandshakeInput, args);
+      const targetToken = (args as { target_token?: unknown }).target_token;
       // Accepting speaks for the target, so the session must be entitled to act as it too.
-      const raw = args as typeof args & { target_token?: string };
-      if (args.auto_accept) verifyActor(ctx, args.target.split("@")[0] as string, raw.target_token);
-      return macroContactHandshake(ctx.mailbox, args);
+      if (parsed.auto_accept) {
+        verifyActor(
+          ctx,
+          parsed.target.split("@")[0] as string,
+          typeof targetToken === "string" ? targetToken : undefined,
+        );
+      }
+      return macroContactHandshake(ctx.mailbox, parsed);
     },
   }),
 ];
