@@ -44,3 +44,8 @@ export function addSeconds(ts: Timestamp, seconds: number): Timestamp {
 export function earlierOf(a: Timestamp, b: Timestamp): Timestamp {
   return a <= b ? a : b;
 }
+
+/** `parseTimestamp` for an optional input: null when absent (SQL filters bind null as "no bound"). */
+export function parseOptionalTimestamp(value: string | undefined, field: string): Timestamp | null {
+  return value === undefined ? null : parseTimestamp(value, field);
+}

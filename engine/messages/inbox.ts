@@ -2,7 +2,7 @@ import { z } from "zod";
 import { resolveAgent } from "../agents.js";
 import type { Mailbox } from "../mailbox.js";
 import { resolveProject } from "../projects.js";
-import { parseTimestamp } from "../time.js";
+import { parseOptionalTimestamp } from "../time.js";
 import { AgentNameInput, FetchLimit, ProjectKey, parseInput, TimestampInput, Topic } from "../validate.js";
 import { MESSAGE_COLUMNS, type MessageRow, type MessageView, shapeMessages } from "./shape.js";
 import { LIVE_DELIVERY_SQL } from "./visibility.js";
@@ -58,7 +58,7 @@ export function fetchInbox(mb: Mailbox, input: FetchInboxInput): InboxItem[] {
       agent: agent.id,
       now: mb.now(),
       limit: args.limit,
-      since: args.since_ts === undefined ? null : parseTimestamp(args.since_ts, "since_ts"),
+      since: parseOptionalTimestamp(args.since_ts, "since_ts"),
       topic: args.topic ?? null,
     });
   const views = shapeMessages(mb, rows, { viewer: agent.name, includeBodies: args.include_bodies });

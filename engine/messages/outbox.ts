@@ -2,7 +2,7 @@ import { z } from "zod";
 import { resolveAgent } from "../agents.js";
 import type { Mailbox } from "../mailbox.js";
 import { resolveProject } from "../projects.js";
-import { parseTimestamp } from "../time.js";
+import { parseOptionalTimestamp } from "../time.js";
 import { AgentNameInput, FetchLimit, ProjectKey, parseInput, TimestampInput } from "../validate.js";
 import { MESSAGE_COLUMNS, type MessageRow, type MessageView, recipientsFor, shapeMessages } from "./shape.js";
 
@@ -39,7 +39,7 @@ export function fetchOutbox(mb: Mailbox, input: FetchOutboxInput): OutboxItem[] 
     .all({
       agent: agent.id,
       limit: args.limit,
-      since: args.since_ts === undefined ? null : parseTimestamp(args.since_ts, "since_ts"),
+      since: parseOptionalTimestamp(args.since_ts, "since_ts"),
     });
   const recipients = recipientsFor(
     mb,

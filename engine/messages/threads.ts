@@ -2,7 +2,7 @@ import { z } from "zod";
 import { fail } from "../errors.js";
 import type { Mailbox } from "../mailbox.js";
 import { resolveProject } from "../projects.js";
-import { parseTimestamp } from "../time.js";
+import { parseOptionalTimestamp } from "../time.js";
 import {
   AgentNameInput,
   FetchLimit,
@@ -46,7 +46,7 @@ export function fetchTopic(mb: Mailbox, input: FetchTopicInput): MessageView[] {
       topic: args.topic_name,
       viewer: viewer?.id ?? null,
       limit: args.limit,
-      since: args.since_ts === undefined ? null : parseTimestamp(args.since_ts, "since_ts"),
+      since: parseOptionalTimestamp(args.since_ts, "since_ts"),
     });
   return shapeMessages(mb, rows, { viewer: viewer?.name ?? null, includeBodies: args.include_bodies });
 }
