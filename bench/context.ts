@@ -3,14 +3,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { seedMailbox } from "../fixtures/seed.js";
 import { cpuMs } from "./measure.js";
-import type { BenchContext, SeededMailbox } from "./types.js";
+import type { BenchContext, MemoryRow, SeededMailbox } from "./types.js";
 
 /** The seed every benchmark mailbox is built from, so runs compare like with like. */
 export const BENCH_SEED = "bench";
 
-/** A BenchContext plus `dispose`, which removes every directory it handed out. */
-export function createContext(): BenchContext & { dispose(): Promise<void> } {
+/** What `createContext` returns: the context, the memory rows recorded so far, and `dispose`. */
+export interface RunContext extends BenchContext {
+  /** The module `memory()` rows are filed under; the runner sets it before each module. */
+  module: string;
+  /** Every `memory()` row so far, in order. */
+  readonly memoryRows: MemoryRow[];
+  /** Remove every directory handed out. */
+  dispose(): Promise<void>;
+}
+
+/** A BenchContext for one run, plus the memory rows it collects and `dispose`. */
+export function createContext(): RunContext {
   const dirs: string[] = [];
+  const memoryRows: MemoryRow[] = [];
   const seeded = new Map<number, Promise<SeededMailbox>>();
   const log = (message: string) => {
     process.stderr.write(`[bench] ${message}\n`);
@@ -20,7 +31,12 @@ export function createContext(): BenchContext & { dispose(): Promise<void> } {
     dirs.push(dir);
     return dir;
   };
-  return {
+  const ctx: RunContext = {
+    module: "",
+    memoryRows,
+    memory(process, peak_bytes, note) {
+      memoryRows.push({ module: ctx.module, process, peak_bytes, note });
+    },
     tempDir,
     log,
     seededMailbox(messages) {
@@ -43,4 +59,5 @@ export function createContext(): BenchContext & { dispose(): Promise<void> } {
       for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
     },
   };
+  return ctx;
 }

@@ -9,6 +9,8 @@ export const READ_MAILBOX_MESSAGES = 100_000;
 /** Engine rows: send throughput and archive catch-up, seeding time, fetch_inbox and search latency. */
 export const engineBench: BenchModule = {
   name: "engine",
+  memoryNote:
+    "send bursts with the archive writer, seeding the 100,000-message mailbox, fetch_inbox and search on it",
   async run(ctx) {
     const rows: BenchRow[] = [];
     rows.push(...(await sendRows(ctx)));

@@ -150,7 +150,9 @@ export class ArchiveWatch {
 
   constructor(
     private readonly url: string,
-    private readonly stallMs = 2_000,
+    // One batch commit can take seconds on a loaded 2-core machine: a short stall would mistake a slow
+    // writer for none, and the archive's work would then leak into the timed loops.
+    private readonly stallMs = 20_000,
   ) {}
 
   /** Wait for the archive as described above; afterwards `pending` and `writing` say what was found. */

@@ -8,6 +8,7 @@ import {
   loopFigures,
   processCpuMs,
 } from "./measure.js";
+import { peakRss } from "./process-memory.js";
 import {
   ArchiveWatch,
   LOAD_TOOLS,
@@ -64,6 +65,7 @@ export function createServerBench(options: Partial<ServerBenchOptions> = {}): Be
   const o: ServerBenchOptions = { ...SERVER_BENCH_DEFAULTS, ...options };
   return {
     name: "server",
+    memoryNote: "the SDK clients driving the server (1 to 32 sessions) and tools/list sizes",
     async run(ctx) {
       const rows = toolsListRows(await measureToolsList());
       const seeded = await ctx.seededMailbox(o.messages);
@@ -84,6 +86,11 @@ export function createServerBench(options: Partial<ServerBenchOptions> = {}): Be
           levels.push({ sessions, figures: await measureLevel(server, agents, sessions, o, archive) });
         }
       } finally {
+        ctx.memory(
+          "pigeonhole serve",
+          peakRss(server.pid),
+          `the server under every load level (${o.concurrency.join(", ")} sessions), archive on`,
+        );
         await server.stop();
       }
       rows.push(...loadRows(levels, o, agents.length, archive));

@@ -29,8 +29,25 @@ export interface BenchRow {
   note?: string;
 }
 
+/** One line of the memory table: the peak resident memory of one process while a module ran. */
+export interface MemoryRow {
+  /** The module that was running. */
+  module: string;
+  /** Which process, e.g. "bench process", "pigeonhole serve", "Chromium renderer (largest)". */
+  process: string;
+  /** Peak resident set size in bytes; null where the platform can't tell (see `note`). */
+  peak_bytes: number | null;
+  /** What the process did meanwhile, or why there is no figure. */
+  note: string;
+}
+
 /** Shared services for modules: temp directories and seeded mailboxes built once per run. */
 export interface BenchContext {
+  /**
+   * Record the peak memory of a process the module started (a server, a browser): a row of the memory
+   * table, beside the bench process's own peak, which the runner records for every module.
+   */
+  memory(process: string, peakBytes: number | null, note: string): void;
   /** A fresh directory, removed when the run ends. */
   tempDir(prefix: string): Promise<string>;
   /** A mailbox of `messages` messages from the fixed bench seed, built at most once per run (archive off). */
@@ -50,5 +67,7 @@ export interface SeededMailbox {
 /** A group of rows, selectable with `--only <name>`. */
 export interface BenchModule {
   name: string;
+  /** What the module does in the bench process itself, for the memory table. */
+  memoryNote: string;
   run(ctx: BenchContext): Promise<BenchRow[]>;
 }

@@ -2,12 +2,18 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import {
+  type Browser,
+  type BrowserContext,
+  type Page,
+  chromium as playwrightChromium,
+} from "playwright-core";
 import type { Manifest } from "../exporter/bundle-format.js";
 import { exportBundle } from "../exporter/export.js";
 import { generateKeyFiles } from "../exporter/keys.js";
 import { defaultViewerDir } from "../exporter/pipeline/bundle-files.js";
 import { startPreviewServer } from "../exporter/preview.js";
+import { ChromiumMemory } from "./chromium-memory.js";
 import { READ_MAILBOX_MESSAGES } from "./engine.js";
 import { costRatio, percentile } from "./measure.js";
 import type { BenchContext, BenchModule, BenchRow } from "./types.js";
@@ -75,7 +81,11 @@ async function heapBytes(context: BrowserContext, page: Page): Promise<number> {
 
 /** The viewer bench module with `options` (see ViewerBenchOptions). */
 export function createViewerBench(options: ViewerBenchOptions): BenchModule {
-  return { name: "viewer", run: (ctx) => runViewerBench(ctx, options) };
+  return {
+    name: "viewer",
+    memoryNote: "exporting the bench mailbox with the viewer, the preview and baseline servers, Playwright",
+    run: (ctx) => runViewerBench(ctx, options),
+  };
 }
 
 export const viewerBench = createViewerBench(VIEWER_BENCH_DEFAULTS);
@@ -108,8 +118,9 @@ async function runViewerBench(ctx: BenchContext, options: ViewerBenchOptions): P
   const preview = await startPreviewServer({ root: out });
   const baseline = await startBaselineServer(out);
   let browser: Browser | undefined;
+  const chromium = new ChromiumMemory();
   try {
-    browser = await chromium.launch({
+    browser = await playwrightChromium.launch({
       executablePath: CHROMIUM,
       args: [
         "--headless",
@@ -141,6 +152,7 @@ async function runViewerBench(ctx: BenchContext, options: ViewerBenchOptions): P
       )) as [string, number][];
       for (const [name, at] of entries) marks[name] = [...(marks[name] ?? []), at];
       oursHeap = await heapBytes(context, page);
+      chromium.sample();
       if (searchPage) await searchPage.context.close();
       searchPage = { context, page };
 
@@ -168,6 +180,7 @@ async function runViewerBench(ctx: BenchContext, options: ViewerBenchOptions): P
       await basePage?.page.evaluate(`search(${JSON.stringify(match)})`);
       baseSearch.push(performance.now() - baseStarted);
     }
+    chromium.sample();
     await searchPage?.context.close();
     await basePage?.context.close();
 
@@ -182,6 +195,7 @@ async function runViewerBench(ctx: BenchContext, options: ViewerBenchOptions): P
       })
       .filter(Boolean)
       .join(", ");
+    chromium.record(ctx);
     const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
     return [
       {
