@@ -54,5 +54,8 @@ describe("server bench module", () => {
     expect(coreSize?.baseline).toBe("tools/list, full profile size");
     expect(coreSize?.ratio).toBeLessThan(1);
     expect(fullSize?.baseline).toBeNull();
+    const server = ctx.memoryRows.find((m) => m.process === "pigeonhole serve");
+    expect(server?.peak_bytes).toBeGreaterThan(10 * 2 ** 20);
+    expect(server?.note).toContain("1, 2 sessions");
   }, 120_000);
 });

@@ -27,5 +27,8 @@ describe("viewer bench module", () => {
       expect(row.ratio, row.name).toBeGreaterThan(0);
     }
     expect(rows[0]?.note).toMatch(/manifest \d+, downloaded \d+, verified \d+, opened \d+/);
+    // The page's renderer holds the database in WebAssembly memory: well above an empty page's.
+    const renderer = ctx.memoryRows.find((m) => m.process === "Chromium renderer (largest)");
+    expect(renderer?.peak_bytes).toBeGreaterThan(20 * 2 ** 20);
   }, 180_000);
 });
