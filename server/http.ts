@@ -10,6 +10,7 @@ import { createHostCheck } from "./http/hosts.js";
 import { McpEndpoint } from "./http/mcp-endpoint.js";
 import { describeRateLimit, RateLimiter } from "./http/rate-limit.js";
 import { type HttpFailure, sendFailure, sendJson } from "./http/reply.js";
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./http/sessions.js";
 import type { ServerRuntime } from "./mcp/runtime.js";
 
 export type { RequestIdentity } from "./http/auth.js";
@@ -44,6 +45,8 @@ export interface HttpServerOptions {
   security?: HttpSecurity;
   /** Extra routes, e.g. the REST API under `/v1/`. */
   routes?: HttpRoute[];
+  /** Idle timeout and cap of MCP sessions; default `DEFAULT_SESSION_LIMITS` (30 min, 1,000). */
+  sessions?: Partial<SessionLimits>;
 }
 
 /** A listening HTTP server. */
@@ -62,7 +65,8 @@ const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
  * in order: the Host/Origin allow-list (403), then, except `GET /health`, credentials (401), the
  * caller's rate limit (429) and the body size limit (413) / a route's JSON content type (415) / JSON
  * parsing (400). A non-loopback `host` is refused unless auth is configured. Each request is logged
- * (method, path, status, ms, principal).
+ * (method, path, status, ms, principal). MCP sessions idle past `sessions.idleTimeoutMs` are closed, and
+ * at most `sessions.maxSessions` are live (see http/sessions.ts).
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const { host } = options;
@@ -72,7 +76,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const hostCheck = createHostCheck(security.allow, host);
   const authenticate = createAuthenticator(security.auth, log);
   const limiter = security.rateLimit ? new RateLimiter(security.rateLimit) : undefined;
-  const mcp = new McpEndpoint(options.runtime);
+  const mcp = new McpEndpoint(options.runtime, { ...DEFAULT_SESSION_LIMITS, ...options.sessions });
   const routes = options.routes ?? [];
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL, who: { principal?: string }) {
@@ -86,7 +90,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (req.method !== "GET" && req.method !== "HEAD") {
         return refuse({ status: 405, type: "INVALID_ARGUMENT", message: "Use GET /health." });
       }
-      return sendJson(res, 200, { ...healthReport(mailbox), metrics: metrics.report() });
+      return sendJson(res, 200, {
+        ...healthReport(mailbox),
+        metrics: metrics.report(),
+        sessions: mcp.stats(),
+      });
     }
 
     const auth = await authenticate(req.headers.authorization);

@@ -2,6 +2,7 @@ import { Option } from "commander";
 import { fail, openMailbox } from "../../engine/index.js";
 import { assertBindAllowed } from "../http/bind.js";
 import { type HttpSecurity, httpSecurityFromEnv } from "../http/config.js";
+import { DEFAULT_SESSION_LIMITS } from "../http/sessions.js";
 import { startHttpServer } from "../http.js";
 import { type Logger, logFormatFromEnv, stderrLogger } from "../log.js";
 import { PROFILES, type Profile } from "../mcp/catalog.js";
@@ -21,7 +22,12 @@ interface ServeOptions {
   agent?: string;
   unreadNotice: boolean;
   allowHost: string[];
+  sessionIdleMs: number;
+  maxSessions: number;
 }
+
+/** Bounds of --session-idle-ms: 100 ms (tests) to 7 days. */
+const IDLE_MS_RANGE = [100, 7 * 24 * 3_600_000] as const;
 
 /** `pigeonhole serve`: the MCP server, over Streamable HTTP (default, as `npm start`) or stdio. */
 export const serveCommand: CliCommand = {
@@ -61,6 +67,24 @@ export const serveCommand: CliCommand = {
         )
           .argParser((value: string, previous: string[] = []) => [...previous, value])
           .default([], "loopback names and the bind address"),
+      )
+      .addOption(
+        new Option(
+          "--session-idle-ms <ms>",
+          "HTTP: close an MCP session after this long without a request (one with an open notification stream or a request in flight is never idle)",
+        )
+          .argParser(integerIn(...IDLE_MS_RANGE))
+          .env("PIGEONHOLE_SESSION_IDLE_MS")
+          .default(DEFAULT_SESSION_LIMITS.idleTimeoutMs, "1800000, 30 minutes"),
+      )
+      .addOption(
+        new Option(
+          "--max-sessions <number>",
+          "HTTP: most live MCP sessions; when full the longest-idle one is closed, and if all are busy a new one is refused with 503",
+        )
+          .argParser(integerIn(1, 1_000_000))
+          .env("PIGEONHOLE_MAX_SESSIONS")
+          .default(DEFAULT_SESSION_LIMITS.maxSessions),
       )
       .addHelpText(
         "after",
@@ -106,9 +130,12 @@ async function serve(options: ServeOptions): Promise<void> {
         runtime,
         security,
         routes: [restRoute(runtime)],
+        sessions: { idleTimeoutMs: options.sessionIdleMs, maxSessions: options.maxSessions },
       });
       log.info(`MCP server at ${http.url}/mcp (health: ${http.url}/health), mailbox ${mailbox.paths.home}`, {
         auth: authSummary(security),
+        session_idle_ms: options.sessionIdleMs,
+        max_sessions: options.maxSessions,
       });
       await stop.requested;
       await http.close();

@@ -35,6 +35,11 @@ export class MailWatcher {
     };
   }
 
+  /** Listeners registered now: one per session with a subscription (sessions must release theirs). */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
   /** Check now (also called by the tick). */
   tick(): void {
     if (!this.mailbox.db.open) {

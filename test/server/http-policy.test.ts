@@ -1,10 +1,12 @@
-import type { IncomingMessage } from "node:http";
+import { IncomingMessage, ServerResponse } from "node:http";
+import { Socket } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createAuthenticator } from "../../server/http/auth.js";
 import { assertBindAllowed } from "../../server/http/bind.js";
 import { httpSecurityFromEnv } from "../../server/http/config.js";
 import { createHostCheck, isLoopbackHost } from "../../server/http/hosts.js";
 import { describeRateLimit, parseRateLimit, RateLimiter } from "../../server/http/rate-limit.js";
+import { SessionTable } from "../../server/http/sessions.js";
 import { logFormatFromEnv, silentLogger, stderrLogger } from "../../server/log.js";
 import { freePort } from "./cli-process.js";
 import { startJwksServer } from "./http-fixtures.js";
@@ -285,5 +287,102 @@ describe("logs", () => {
     expect(logFormatFromEnv({})).toBe("text");
     expect(logFormatFromEnv({ PIGEONHOLE_LOG_FORMAT: "json" })).toBe("json");
     expect(() => logFormatFromEnv({ PIGEONHOLE_LOG_FORMAT: "yaml" })).toThrow(/"text" \(default\) or "json"/);
+  });
+});
+
+describe("SessionTable", () => {
+  /** A table on an injected clock whose closed sessions are recorded in `closed`. */
+  function table(maxSessions: number, closeSession?: (name: string) => Promise<void>) {
+    const clock = { now: 0 };
+    const closed: string[] = [];
+    const warnings: string[] = [];
+    const log = { ...silentLogger(), warn: (message: string) => warnings.push(message) };
+    const sessions = new SessionTable<string>(
+      { idleTimeoutMs: 1000, maxSessions },
+      closeSession ??
+        (async (name) => {
+          closed.push(name);
+        }),
+      log,
+      () => clock.now,
+    );
+    const add = (id: string) => {
+      const activity = sessions.newActivity();
+      sessions.add(id, id, "anonymous", activity);
+      return activity;
+    };
+    return { sessions, clock, closed, warnings, add };
+  }
+
+  /** A real response object whose end the test decides, by emitting "close". */
+  function response(): ServerResponse {
+    return new ServerResponse(new IncomingMessage(new Socket()));
+  }
+
+  it("expires only sessions idle past the timeout with no open response, counting from the last one's end", async () => {
+    const { sessions, clock, closed, add } = table(10);
+    const quiet = add("quiet");
+    const busy = add("busy");
+    add("fresh");
+    const inFlight = response();
+    sessions.track(busy, inFlight);
+    clock.now = 900;
+    const answered = response();
+    sessions.track(quiet, answered);
+    answered.emit("close");
+    clock.now = 1001;
+    await sessions.sweep();
+    expect(closed).toEqual(["fresh"]);
+    // An hour with a request in flight is not idle; the other session is.
+    clock.now = 3_600_000;
+    await sessions.sweep();
+    expect(closed).toEqual(["fresh", "quiet"]);
+    // The idle clock starts again when the answer ends.
+    inFlight.emit("close");
+    clock.now += 1000;
+    await sessions.sweep();
+    expect(closed).toEqual(["fresh", "quiet"]);
+    clock.now += 1;
+    await sessions.sweep();
+    expect(closed).toEqual(["fresh", "quiet", "busy"]);
+    expect(sessions.stats()).toMatchObject({ live: 0, expired: 3, evicted: 0 });
+  });
+
+  it("counts sessions being initialized against the limit, and evicts the longest idle, never a busy one", async () => {
+    const { sessions, clock, closed, add } = table(3);
+    const a = add("a");
+    clock.now = 10;
+    add("b");
+    clock.now = 20;
+    const slot = await sessions.reserve();
+    expect(slot).toBeDefined();
+    sessions.track(a, response());
+    // Two live plus one reserved: full. "a" is older but busy, so "b" goes.
+    expect(await sessions.reserve()).toBeDefined();
+    expect(closed).toEqual(["b"]);
+    slot?.release();
+    slot?.release();
+    add("c");
+    add("d");
+    // a busy, c and d live, nothing reserved: "c" and "d" are idle since 20; the first found goes.
+    expect(await sessions.reserve()).toBeDefined();
+    expect(closed).toEqual(["b", "c"]);
+    expect(sessions.stats()).toMatchObject({ live: 2, evicted: 2, refused: 0 });
+  });
+
+  it("refuses when every session is busy, and logs a session whose close fails instead of throwing", async () => {
+    const { sessions, warnings, add } = table(1, async () => {
+      throw new Error("transport already gone");
+    });
+    const only = add("only");
+    const res = response();
+    sessions.track(only, res);
+    expect(await sessions.reserve()).toBeUndefined();
+    expect(sessions.stats()).toMatchObject({ live: 1, refused: 1 });
+    expect(warnings).toEqual(["mcp session refused: session limit reached, every session busy"]);
+    res.emit("close");
+    expect(await sessions.reserve()).toBeDefined();
+    expect(sessions.size).toBe(0);
+    expect(warnings[1]).toBe("closing an mcp session failed");
   });
 });
