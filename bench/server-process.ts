@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { cleanEnv } from "../fixtures/local-process.js";
 
 /**
  * The real `pigeonhole serve` for the server benchmark: the built CLI as a child process on a loopback
@@ -18,15 +19,6 @@ function cliPath(): string {
     if (existsSync(path)) return path;
   }
   throw new Error("dist/server/cli.js not found: run `npm run build` first.");
-}
-
-/** The parent's environment without any PIGEONHOLE_* variable (so the server runs on defaults), plus `extra`. */
-function serverEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith("PIGEONHOLE_")) env[key] = value;
-  }
-  return { ...env, ...extra };
 }
 
 /** A running benchmark server. */
@@ -53,7 +45,7 @@ export async function startBenchServer(
   const child = spawn(
     process.execPath,
     [cliPath(), "serve", "--host", "127.0.0.1", "--port", "0", "--home", home],
-    { env: serverEnv({ ...env, PIGEONHOLE_LOG_FORMAT: "text" }), stdio: ["ignore", "ignore", log] },
+    { env: cleanEnv({ ...env, PIGEONHOLE_LOG_FORMAT: "text" }), stdio: ["ignore", "ignore", log] },
   );
   // The child holds its own copy of the descriptor.
   closeSync(log);

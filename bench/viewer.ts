@@ -2,17 +2,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
-import {
-  type Browser,
-  type BrowserContext,
-  type Page,
-  chromium as playwrightChromium,
-} from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Manifest } from "../exporter/bundle-format.js";
 import { exportBundle } from "../exporter/export.js";
 import { generateKeyFiles } from "../exporter/keys.js";
 import { defaultViewerDir } from "../exporter/pipeline/bundle-files.js";
 import { startPreviewServer } from "../exporter/preview.js";
+import { CHROMIUM_PATH, launchChromium } from "../fixtures/local-process.js";
 import { ChromiumMemory } from "./chromium-memory.js";
 import { READ_MAILBOX_MESSAGES } from "./engine.js";
 import { costRatio, percentile } from "./measure.js";
@@ -48,8 +44,6 @@ const SEARCHES: [string, string][] = [
   ["migrat*", '"migrat*"'],
   ["review -draft", '"review" NOT "draft"'],
 ];
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 function median(values: number[]): number {
   return percentile([...values], 50);
@@ -92,8 +86,8 @@ export const viewerBench = createViewerBench(VIEWER_BENCH_DEFAULTS);
 
 async function runViewerBench(ctx: BenchContext, options: ViewerBenchOptions): Promise<BenchRow[]> {
   const OPEN_RUNS = options.openRuns;
-  if (!existsSync(CHROMIUM))
-    return skipped(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM_PATH))
+    return skipped(`no Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH_PATH)`);
   const viewerDir = defaultViewerDir();
   if (viewerDir === null) return skipped("the viewer is not built (npm run build)");
   const { home } = await ctx.seededMailbox(options.messages);
@@ -120,17 +114,7 @@ async function runViewerBench(ctx: BenchContext, options: ViewerBenchOptions): P
   let browser: Browser | undefined;
   const chromium = new ChromiumMemory();
   try {
-    browser = await playwrightChromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     const ours: number[] = [];
     const base: number[] = [];
     const marks: Record<string, number[]> = {};

@@ -2,13 +2,14 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../fixtures/local-process.js";
 import { machineInfo } from "../report.js";
 import { checkArchiveComplete } from "./archive-check.js";
 import { auditChecks } from "./audit.js";
 import { parseOptions, USAGE } from "./options.js";
 import { log, StressRun } from "./phases.js";
 import { type Check, formatText, type KillRound, type StressReport, writeMarkdownSection } from "./report.js";
-import { freePort, ServerProcess } from "./server-process.js";
+import { ServerProcess } from "./server-process.js";
 import { setUpMailbox } from "./setup.js";
 import { killWorkers } from "./workers.js";
 

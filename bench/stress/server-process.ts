@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { cleanEnv } from "../../fixtures/local-process.js";
 
 /**
  * The server under stress: the built CLI's `pigeonhole serve` as a real process on 127.0.0.1, started,
@@ -11,18 +11,6 @@ import { fileURLToPath } from "node:url";
  */
 
 const CLI = fileURLToPath(new URL("../../server/cli.js", import.meta.url));
-
-/** A free TCP port on the loopback interface. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (typeof address !== "object" || !address) throw new Error("no free port");
-  return address.port;
-}
 
 /** A `pigeonhole serve` process that can be killed and started again. */
 export class ServerProcess {
@@ -49,16 +37,12 @@ export class ServerProcess {
 
   /** Start and wait until `GET /health` answers (at most `readyMs`). */
   async start(readyMs = 30_000): Promise<void> {
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) {
-      if (value !== undefined && !key.startsWith("PIGEONHOLE_")) env[key] = value;
-    }
     // A file, not a pipe: the request log then costs the server no wake-ups of a reader.
     const fd = openSync(this.log, "a");
     const child = spawn(
       process.execPath,
       [CLI, "serve", "--host", "127.0.0.1", "--port", String(this.port), "--home", this.home],
-      { env: { ...env, PIGEONHOLE_RATE_LIMIT: "off" }, stdio: ["ignore", "ignore", fd] },
+      { env: cleanEnv({ PIGEONHOLE_RATE_LIMIT: "off" }), stdio: ["ignore", "ignore", fd] },
     );
     closeSync(fd);
     this.child = child;

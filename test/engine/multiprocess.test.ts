@@ -6,6 +6,7 @@ import { simpleGit } from "simple-git";
 import { afterEach, describe, expect, it } from "vitest";
 import { checkArchive } from "../../engine/archive/doctor.js";
 import { ensureProject, type Mailbox, openMailbox, registerAgent } from "../../engine/index.js";
+import { cleanEnv } from "../../fixtures/local-process.js";
 import { tempHome } from "./helpers/archive-data.js";
 
 /**
@@ -35,12 +36,8 @@ interface Worker {
 }
 
 function startWorker(home: string, sender: string, count: number, tag: string): Worker {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith("PIGEONHOLE_")) env[key] = value;
-  }
   const child = spawn(process.execPath, [WORKER, home, "multi", sender, "Receiver", String(count), tag], {
-    env,
+    env: cleanEnv(),
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(child);

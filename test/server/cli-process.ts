@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { cleanEnv, freePort } from "../../fixtures/local-process.js";
 
 /**
  * Run the built CLI (`dist/server/cli.js`, built by `pretest`) as a real child process. Every spawned child
@@ -13,25 +13,9 @@ export const CLI = fileURLToPath(new URL("../../dist/server/cli.js", import.meta
 const children = new Set<ChildProcess>();
 
 /** The parent's environment without any PIGEONHOLE_* variable, plus `extra`. */
-export function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith("PIGEONHOLE_")) env[key] = value;
-  }
-  return { ...env, ...extra };
-}
+export const cliEnv = cleanEnv;
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (typeof address !== "object" || !address) throw new Error("no port");
-  return address.port;
-}
+export { freePort };
 
 /** Outcome of a CLI run that finished. */
 export interface CliRun {
