@@ -47,7 +47,7 @@ export async function ageHeader(target: AgeTarget): Promise<{ header: Uint8Array
 }
 
 /**
- * The age payload of `plaintext` under `fileKey`: a fresh 16-byte nonce, then STREAM chunks of 64 KiB,
+ * The age payload of `plaintext` under `fileKey`, in pieces: a fresh 16-byte nonce, then STREAM chunks of 64 KiB,
  * each ChaCha20-Poly1305 with the 11-byte big-endian chunk counter and a last-chunk flag as nonce. The
  * last chunk is empty only when the whole plaintext is. Pieces of `plaintext` may reuse one buffer: each
  * is consumed before the next is asked for.
@@ -58,7 +58,8 @@ export function* encryptPayload(fileKey: Uint8Array, plaintext: Iterable<Uint8Ar
   yield nonce;
   const chunkNonce = Buffer.alloc(12);
   let counter = 0n;
-  const seal = (chunk: Uint8Array, last: boolean): Uint8Array => {
+  // Ciphertext, then tag: the two pieces of one sealed chunk, in order.
+  const seal = (chunk: Uint8Array, last: boolean): [Uint8Array, Uint8Array] => {
     chunkNonce.writeBigUInt64BE(counter >> 24n, 0);
     chunkNonce.writeUIntBE(Number(counter & 0xffffffn), 8, 3);
     chunkNonce[11] = last ? 1 : 0;
@@ -66,7 +67,7 @@ export function* encryptPayload(fileKey: Uint8Array, plaintext: Iterable<Uint8Ar
     const cipher = createCipheriv("chacha20-poly1305", key, chunkNonce, { authTagLength: TAG_BYTES });
     const body = cipher.update(chunk);
     cipher.final();
-    return Buffer.concat([body, cipher.getAuthTag()]);
+    return [body, cipher.getAuthTag()];
   };
   // One full chunk is held back until more data shows it is not the last.
   const buffer = Buffer.allocUnsafe(CHUNK);
@@ -75,7 +76,7 @@ export function* encryptPayload(fileKey: Uint8Array, plaintext: Iterable<Uint8Ar
     let offset = 0;
     while (offset < piece.length) {
       if (used === CHUNK) {
-        yield seal(buffer, false);
+        yield* seal(buffer, false);
         used = 0;
       }
       const take = Math.min(CHUNK - used, piece.length - offset);
@@ -84,7 +85,7 @@ export function* encryptPayload(fileKey: Uint8Array, plaintext: Iterable<Uint8Ar
       offset += take;
     }
   }
-  yield seal(buffer.subarray(0, used), true);
+  yield* seal(buffer.subarray(0, used), true);
 }
 
 /**
