@@ -117,6 +117,23 @@ export async function minisignProblem(
   return null;
 }
 
+/**
+ * The `timestamp:` of a minisign file's trusted comment, as a Date (minisign writes whole seconds since
+ * the epoch); null when the file has no such field. Parses only: the value is trustworthy once
+ * `minisignProblem` has accepted the same text, since the trusted comment is covered by the global
+ * signature.
+ */
+export function minisignTrustedTimestamp(text: string): Date | null {
+  const trusted = text.split(/\r?\n/)[2];
+  if (!trusted?.startsWith(TRUSTED)) return null;
+  for (const field of trusted.slice(TRUSTED.length).split("\t")) {
+    const match = /^timestamp:(\d{1,12})$/.exec(field);
+    const date = match ? new Date(Number(match[1]) * 1000) : null;
+    if (date) return Number.isNaN(date.getTime()) ? null : date;
+  }
+  return null;
+}
+
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;

@@ -1,9 +1,8 @@
-import { closeSync, createReadStream, openSync, readFileSync, readSync } from "node:fs";
-import { Readable } from "node:stream";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { Encrypter } from "age-encryption";
 import { fail } from "../../engine/errors.js";
 import type { ManifestEncryption } from "../bundle-format.js";
+import { ageHeader, encryptPayload } from "./age-stream.js";
 
 /** How to encrypt: to X25519 recipients, or to a passphrase. */
 export type EncryptionSpec =
@@ -78,17 +77,20 @@ export function* fileBytes(file: string): Iterable<Uint8Array> {
 }
 
 /**
- * The age encryption of `file` as one stream (header, then the STREAM payload), produced as it is read:
- * memory stays bounded whatever the database size. Decrypts with `age -d` and with age-encryption's
- * Decrypter.
+ * The age encryption of `file` as one stream (header, then the STREAM payload), produced as it is read
+ * (age-stream.ts): memory stays bounded whatever the database size. Decrypts with `age -d` and with
+ * age-encryption's Decrypter. Pieces may reuse buffers: consume each before asking for the next.
  */
-export async function encryptedBytes(file: string, spec: EncryptionSpec): Promise<AsyncIterable<Uint8Array>> {
-  const encrypter = new Encrypter();
-  if (spec.mode === "scrypt") encrypter.setPassphrase(spec.passphrase);
-  else for (const recipient of spec.recipients) encrypter.addRecipient(recipient);
-  const plain = Readable.toWeb(
-    createReadStream(file, { highWaterMark: 1 << 20 }),
-  ) as WebReadableStream<Uint8Array>;
-  const cipher = await encrypter.encrypt(plain as unknown as ReadableStream<Uint8Array>);
-  return cipher as unknown as AsyncIterable<Uint8Array>;
+export async function encryptedBytes(file: string, spec: EncryptionSpec): Promise<Iterable<Uint8Array>> {
+  const { header, fileKey } = await ageHeader(
+    spec.mode === "scrypt" ? { passphrase: spec.passphrase } : { recipients: spec.recipients },
+  );
+  return (function* () {
+    try {
+      yield header;
+      yield* encryptPayload(fileKey, fileBytes(file));
+    } finally {
+      fileKey.fill(0);
+    }
+  })();
 }

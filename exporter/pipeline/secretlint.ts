@@ -1,4 +1,5 @@
 import { lintSource } from "@secretlint/core";
+import { secretLintProfiler } from "@secretlint/profiler";
 import { rules as recommendedRules } from "@secretlint/secretlint-rule-preset-recommend";
 import { type RedactionCounts, redactionMarker } from "./secrets.js";
 
@@ -7,6 +8,14 @@ import { type RedactionCounts, redactionMarker } from "./secrets.js";
  * patterns (secrets.ts) do not know. Secretlint costs about half a millisecond per call whatever the
  * input size, so texts are concatenated into batches of about a megabyte and each batch is linted once.
  */
+
+/**
+ * secretlint marks the start and end of every rule on every call in a process-wide profiler that keeps
+ * each mark forever and scans all of them on each new one: the cost grows with the square of the calls
+ * made in the process (a 100,000-message export spent a quarter of its secretlint time there), and the
+ * marks are never freed. Nothing reads the profile, so marking is switched off.
+ */
+secretLintProfiler.mark = () => {};
 
 // Types reached through lintSource, so this module depends only on the packages it imports.
 type SecretLintCoreConfig = Parameters<typeof lintSource>[0]["options"]["config"];

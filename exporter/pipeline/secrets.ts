@@ -170,11 +170,16 @@ export class RedactionCounts {
 }
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+/**
+ * Matched against the lower-cased text: about twice as fast as a case-insensitive regex. The triggers
+ * are ASCII, and lower-casing maps every ASCII letter to its lower case and keeps a run of ASCII
+ * characters contiguous, so it finds every trigger a case-insensitive search would (and perhaps more,
+ * which only costs a rule run).
+ */
 const PREFILTER = new RegExp(
   [...new Set(SECRET_RULES.flatMap((rule) => rule.triggers.map((t) => t.toLowerCase())))]
     .map(escapeRegex)
     .join("|"),
-  "i",
 );
 
 /**
@@ -182,7 +187,7 @@ const PREFILTER = new RegExp(
  * holding no trigger literal is returned as is without running any rule.
  */
 export function redactSecrets(text: string, counts: RedactionCounts): string {
-  if (!PREFILTER.test(text)) return text;
+  if (!PREFILTER.test(text.toLowerCase())) return text;
   let out = text;
   for (const rule of SECRET_RULES) {
     // Context is looked for in the original text: an earlier rule may already have replaced it.
@@ -203,7 +208,7 @@ export function redactSecrets(text: string, counts: RedactionCounts): string {
 
 /** True when `text` holds anything SECRET_RULES would redact (used on binary attachments read as latin1). */
 export function containsSecret(text: string): boolean {
-  if (!PREFILTER.test(text)) return false;
+  if (!PREFILTER.test(text.toLowerCase())) return false;
   return SECRET_RULES.some((rule) => {
     if (rule.context && !rule.context.test(text)) return false;
     rule.pattern.lastIndex = 0;

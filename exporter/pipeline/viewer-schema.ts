@@ -79,67 +79,88 @@ const SCHEMA = `
 /**
  * A message's thread key is its thread_id, or its own id for a thread root without one (replies carry
  * the root's id as thread_id). Participants are the senders and recipients of a thread's messages.
+ *
+ * Every aggregate reads `export_msg`, a narrow temporary copy of the message columns they need, made in
+ * one scan of `messages`: the messages table holds the bodies, so each further scan or lookup of it
+ * would read tens of megabytes again.
  */
 const FILL = `
-  CREATE TEMP TABLE export_thread_of AS
-    SELECT id, COALESCE(thread_id, CAST(id AS TEXT)) AS thread_key FROM messages;
-  CREATE INDEX temp.export_thread_of_key ON export_thread_of (thread_key, id);
+  CREATE TEMP TABLE export_msg (
+    id INTEGER PRIMARY KEY,
+    thread_key TEXT NOT NULL,
+    project_id INTEGER NOT NULL,
+    sender_id INTEGER NOT NULL,
+    created_ts TEXT NOT NULL,
+    ack_required INTEGER NOT NULL
+  );
+  INSERT INTO export_msg
+    SELECT id, COALESCE(thread_id, CAST(id AS TEXT)), project_id, sender_id, created_ts, ack_required
+    FROM messages ORDER BY id;
 
+  -- (thread, agent) pairs, deduplicated on insert; the key order gives each thread's agents ascending.
+  CREATE TEMP TABLE export_pairs (
+    thread_key TEXT NOT NULL,
+    agent_id INTEGER NOT NULL,
+    PRIMARY KEY (thread_key, agent_id)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO export_pairs SELECT thread_key, sender_id FROM export_msg;
+  INSERT OR IGNORE INTO export_pairs
+    SELECT t.thread_key, r.agent_id FROM message_recipients r JOIN export_msg t ON t.id = r.message_id;
   CREATE TEMP TABLE export_participants AS
-    SELECT thread_key, json_group_array(agent_id) AS participants FROM (
-      SELECT DISTINCT t.thread_key, x.agent_id
-      FROM export_thread_of t
-      JOIN (SELECT id AS message_id, sender_id AS agent_id FROM messages
-            UNION ALL SELECT message_id, agent_id FROM message_recipients) x ON x.message_id = t.id
-      ORDER BY t.thread_key, x.agent_id
-    ) GROUP BY thread_key;
+    SELECT thread_key, json_group_array(agent_id) AS participants FROM export_pairs GROUP BY thread_key;
+  DROP TABLE temp.export_pairs;
 
   INSERT INTO viewer_threads
-  SELECT g.thread_key, root.project_id, g.root_id, root.subject, g.messages, g.first_ts, g.last_ts, g.last_id,
+  SELECT g.thread_key, root_m.project_id, g.root_id, root.subject, g.messages, g.first_ts, g.last_ts, g.last_id,
          COALESCE(p.participants, '[]')
   FROM (
-    SELECT t.thread_key, MIN(m.id) AS root_id, MAX(m.id) AS last_id, COUNT(*) AS messages,
-           MIN(m.created_ts) AS first_ts, MAX(m.created_ts) AS last_ts
-    FROM export_thread_of t JOIN messages m ON m.id = t.id GROUP BY t.thread_key
+    SELECT thread_key, MIN(id) AS root_id, MAX(id) AS last_id, COUNT(*) AS messages,
+           MIN(created_ts) AS first_ts, MAX(created_ts) AS last_ts
+    FROM export_msg GROUP BY thread_key
   ) g
+  JOIN export_msg root_m ON root_m.id = g.root_id
   JOIN messages root ON root.id = g.root_id
   LEFT JOIN export_participants p ON p.thread_key = g.thread_key;
 
   DROP TABLE temp.export_participants;
-  DROP TABLE temp.export_thread_of;
 
   INSERT INTO viewer_activity (day, project_id, messages)
-  SELECT substr(created_ts, 1, 10), project_id, COUNT(*) FROM messages GROUP BY 1, 2;
+  SELECT substr(created_ts, 1, 10), project_id, COUNT(*) FROM export_msg GROUP BY 1, 2;
 
   INSERT INTO viewer_projects
   SELECT p.id,
          EXISTS (SELECT 1 FROM export_scope s WHERE s.project_id = p.id),
          (SELECT COUNT(*) FROM agents a WHERE a.project_id = p.id),
-         (SELECT COUNT(*) FROM messages m WHERE m.project_id = p.id),
+         COALESCE(m.messages, 0),
          (SELECT COUNT(*) FROM viewer_threads t WHERE t.project_id = p.id),
          (SELECT COUNT(*) FROM file_reservations f WHERE f.project_id = p.id),
-         (SELECT MIN(created_ts) FROM messages m WHERE m.project_id = p.id),
-         (SELECT MAX(created_ts) FROM messages m WHERE m.project_id = p.id)
-  FROM projects p;
+         m.first_ts, m.last_ts
+  FROM projects p
+  LEFT JOIN (
+    SELECT project_id, COUNT(*) AS messages, MIN(created_ts) AS first_ts, MAX(created_ts) AS last_ts
+    FROM export_msg GROUP BY project_id
+  ) m ON m.project_id = p.id;
 
   INSERT INTO viewer_agents
   SELECT a.id,
          COALESCE(s.sent, 0), COALESCE(r.received, 0), COALESCE(r.unread, 0), COALESCE(r.unacked, 0),
          s.last_ts, r.last_ts
   FROM agents a
-  LEFT JOIN (SELECT sender_id, COUNT(*) AS sent, MAX(created_ts) AS last_ts FROM messages GROUP BY sender_id) s
+  LEFT JOIN (SELECT sender_id, COUNT(*) AS sent, MAX(created_ts) AS last_ts FROM export_msg GROUP BY sender_id) s
     ON s.sender_id = a.id
   LEFT JOIN (
     SELECT r.agent_id, COUNT(*) AS received, SUM(r.read_ts IS NULL) AS unread,
            SUM(m.ack_required AND r.ack_ts IS NULL) AS unacked, MAX(m.created_ts) AS last_ts
-    FROM message_recipients r JOIN messages m ON m.id = r.message_id GROUP BY r.agent_id
+    FROM message_recipients r JOIN export_msg m ON m.id = r.message_id GROUP BY r.agent_id
   ) r ON r.agent_id = a.id;
 
   INSERT INTO viewer_overview
-  SELECT 1, (SELECT COUNT(*) FROM projects), (SELECT COUNT(*) FROM agents), (SELECT COUNT(*) FROM messages),
+  SELECT 1, (SELECT COUNT(*) FROM projects), (SELECT COUNT(*) FROM agents), (SELECT COUNT(*) FROM export_msg),
          (SELECT COUNT(*) FROM viewer_threads), (SELECT COUNT(*) FROM message_recipients),
          (SELECT COUNT(*) FROM message_attachments), (SELECT COUNT(*) FROM file_reservations),
-         (SELECT MIN(created_ts) FROM messages), (SELECT MAX(created_ts) FROM messages);
+         (SELECT MIN(created_ts) FROM export_msg), (SELECT MAX(created_ts) FROM export_msg);
+
+  DROP TABLE temp.export_msg;
 `;
 
 /**

@@ -12,7 +12,7 @@ import {
   type SignatureFile,
   UNLISTED_FILES,
 } from "../bundle-format.js";
-import { minisignKeyId, minisignProblem } from "../minisign.js";
+import { minisignKeyId, minisignProblem, minisignTrustedTimestamp } from "../minisign.js";
 import type { BundleReader } from "./reader.js";
 
 /**
@@ -43,6 +43,13 @@ export interface VerifyResult {
   signed: boolean;
   /** Fingerprint of the key in the signature file, or null when unsigned or unreadable. */
   key_fingerprint: string | null;
+  /**
+   * When the manifest was signed (ISO-8601, whole seconds): the `timestamp:` of the minisign file's
+   * trusted comment, which the signature covers. Null unless both signatures verified and the comment
+   * has a timestamp. The
+   * `generated_at` of manifest.sig.json is not signed; it is only accepted when it names the same second.
+   */
+  signed_at: string | null;
   /** A key was pinned: `ok` then implies the bundle is signed by that key. */
   pinned: boolean;
   problems: VerifyProblem[];
@@ -62,7 +69,8 @@ const STRICT = { zip215: false };
  * Check the bundle `reader` reads. `ok` is true only when: manifest.json parses with no
  * `manifestProblems`; it is signed (unless `allowUnsigned` and no key is pinned) with a valid Ed25519
  * signature by the pinned key, or by the key in the signature file when none is pinned; the signature
- * file's `manifest_sha256` and the minisign file agree; every listed file exists with its listed size and
+ * file's `manifest_sha256` and the minisign file agree, and the signature file's unsigned `generated_at`
+ * names the second in the minisign trusted comment's signed `timestamp:`; every listed file exists with its listed size and
  * sha256; the chunks add up to `database`; and no unlisted file is present (when the reader can list).
  * Every problem names its file. Never throws for a bad bundle; throws only if the reader does.
  */
@@ -72,6 +80,7 @@ export async function verifyBundle(reader: BundleReader, options: VerifyOptions 
     ok: false,
     signed: false,
     key_fingerprint: null,
+    signed_at: null,
     pinned: options.publicKey !== undefined,
     problems,
     files_checked: 0,
@@ -160,6 +169,38 @@ async function checkSignature(
     const keyId = await minisignKeyId(parsed.publicKey);
     const problem = await minisignProblem(text, manifestBytes, parsed.publicKey, keyId);
     if (problem) problems.push({ path: BUNDLE_FILES.minisign, problem });
+    else checkSigningTime(text, parsed.file, result);
+  }
+}
+
+/**
+ * The signing time an auditor reads must be a signed one. manifest.sig.json's `generated_at` lies outside
+ * every signature (Ed25519 covers manifest.json only), so it is compared with the `timestamp:` of the
+ * minisign trusted comment, which the (already checked) global signature covers. Minisign counts whole
+ * seconds, so the comparison drops the milliseconds.
+ */
+function checkSigningTime(minisig: string, file: SignatureFile, result: VerifyResult): void {
+  const signedAt = minisignTrustedTimestamp(minisig);
+  if (signedAt === null) {
+    result.problems.push({
+      path: BUNDLE_FILES.minisign,
+      problem:
+        "its trusted comment has no timestamp: field, so the signing time (and generated_at in manifest.sig.json) cannot be checked; sign the bundle again",
+    });
+    return;
+  }
+  result.signed_at = signedAt.toISOString();
+  const claimed = typeof file.generated_at === "string" ? Date.parse(file.generated_at) : Number.NaN;
+  if (Number.isNaN(claimed)) {
+    result.problems.push({
+      path: BUNDLE_FILES.signature,
+      problem: `generated_at ${JSON.stringify(file.generated_at)} is not an ISO-8601 time (the signed time is ${result.signed_at})`,
+    });
+  } else if (Math.floor(claimed / 1000) !== signedAt.getTime() / 1000) {
+    result.problems.push({
+      path: BUNDLE_FILES.signature,
+      problem: `generated_at ${file.generated_at} disagrees with the signed time ${result.signed_at} in the trusted comment of ${BUNDLE_FILES.minisign}: the field is not signed and was changed after signing`,
+    });
   }
 }
 

@@ -26,7 +26,7 @@ export const verifyCommand: CliCommand = {
       .option("--allow-unsigned", "accept a bundle with no signature (its files are still checked)")
       .option(
         "--json",
-        "print {ok, signed, key_fingerprint, pinned, problems, files_checked, unlisted_checked}",
+        "print {ok, signed, key_fingerprint, signed_at, pinned, problems, files_checked, unlisted_checked}",
       )
       .action((source: string, options: VerifyOptions) => verify(source, options));
   },
@@ -72,6 +72,9 @@ function describe(source: string, result: VerifyResult): string {
   lines.push(
     `${result.ok ? "verified" : "FAILED"}: ${source}`,
     `  ${signer}`,
+    ...(result.signed_at
+      ? [`  signed at ${result.signed_at} (signed timestamp of manifest.json.minisig)`]
+      : []),
     `  ${result.files_checked} files checked`,
   );
   if (!result.unlisted_checked)

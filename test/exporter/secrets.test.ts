@@ -240,6 +240,23 @@ describe("secret patterns", () => {
     expect(out).not.toContain(token);
   });
 
+  it("secretlint leaves no performance marks behind (its process-wide profiler would keep every one)", async () => {
+    performance.clearMarks();
+    const token = SECRETS_CORPUS.find((s) => s.kind === "sendgrid-key")!.secret;
+    const [out] = await secretlintRedact([`key ${token}`, "nothing here"], new RedactionCounts());
+    expect(out).not.toContain(token);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(performance.getEntriesByType("mark")).toEqual([]);
+  });
+
+  it("the prefilter is case-blind, as the rules are", () => {
+    const counts = new RedactionCounts();
+    expect(redactSecrets("Authorization: BEARER abcdefghijklmnopqrstuvwx", counts)).toBe(
+      "Authorization: BEARER [REDACTED:bearer-token]",
+    );
+    expect(redactSecrets("PASSWORD=hunter2hunter2", counts)).toBe("PASSWORD=[REDACTED:password-assignment]");
+  });
+
   it("counts per rule", () => {
     const counts = new RedactionCounts();
     redactSecrets(`${SECRETS_CORPUS[0]!.secret} and ${SECRETS_CORPUS[1]!.secret}`, counts);

@@ -93,6 +93,10 @@ describe("bundle vectors", () => {
         expect(result.key_fingerprint).toBe(
           await publicKeyFingerprint(base64ToBytes(signature.public_key) as Uint8Array),
         );
+        // Signed at generated_at, whenever the minisign file could be checked (not under a wrong pin).
+        if (result.ok) expect(result.signed_at).toBe(signature.generated_at);
+      } else {
+        expect(result.signed_at).toBeNull();
       }
     });
   }
@@ -105,7 +109,16 @@ describe("bundle vectors", () => {
     expect(run.code, run.stderr).toBe(vector.expect.ok ? 0 : 1);
     const report = JSON.parse(run.stdout);
     expect(Object.keys(report).sort()).toEqual(
-      ["files_checked", "key_fingerprint", "ok", "pinned", "problems", "signed", "unlisted_checked"].sort(),
+      [
+        "files_checked",
+        "key_fingerprint",
+        "ok",
+        "pinned",
+        "problems",
+        "signed",
+        "signed_at",
+        "unlisted_checked",
+      ].sort(),
     );
     expect(report.ok).toBe(vector.expect.ok);
     expect(report.pinned).toBe(vector.verify.publicKey !== undefined);

@@ -160,15 +160,20 @@ const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
 const base64 = (value: unknown) =>
   typeof value === "string" ? Buffer.from(value, "base64").toString("hex") : value;
 
-/** manifest.sig.json as what it says, without the unsigned `generated_at` and with base64 decoded. */
+/**
+ * manifest.sig.json as what it says, with base64 decoded and `generated_at` as the whole second it names:
+ * verify compares it with the signed minisign timestamp, which counts whole seconds.
+ */
 function signatureMeaning(bytes: Uint8Array | undefined): string | undefined {
   try {
     const sig = JSON.parse(text(bytes)) as Record<string, unknown>;
+    const at = typeof sig.generated_at === "string" ? Date.parse(sig.generated_at) : Number.NaN;
     return JSON.stringify([
       sig.algorithm,
       base64(sig.signature),
       sig.manifest_sha256,
       base64(sig.public_key),
+      Number.isNaN(at) ? null : Math.floor(at / 1000),
     ]);
   } catch {
     return undefined;
@@ -189,8 +194,9 @@ function minisignMeaning(bytes: Uint8Array | undefined): string {
 
 /**
  * True when the corrupted bundle differs from the original only where no signature reaches and verify
- * does not look: the `generated_at` of manifest.sig.json (the signing time; nothing checks it), minisign's
- * untrusted comment, JSON whitespace of the signature file, and the unused low bits of a base64 group.
+ * does not look: the milliseconds of manifest.sig.json's `generated_at` (verify checks its second against
+ * the signed timestamp), minisign's untrusted comment, JSON whitespace of the signature file, and the
+ * unused low bits of a base64 group.
  */
 function unsignedChangesOnly(original: Files, corrupted: Files): boolean {
   const paths = new Set([...original.keys(), ...corrupted.keys()]);
