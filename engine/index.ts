@@ -92,6 +92,7 @@ export {
   PeekInboxInput,
   peekInbox,
 } from "./messages/inbox.js";
+export { peekInboxCached } from "./messages/inbox-cache.js";
 export { FetchOutboxInput, fetchOutbox, type OutboxItem, type Receipt } from "./messages/outbox.js";
 export { acknowledgeMessage, markMessageRead, ReceiptInput } from "./messages/receipts.js";
 export { prefixSubject, ReplyMessageInput, type ReplyMessageResult, replyMessage } from "./messages/reply.js";

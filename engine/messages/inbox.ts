@@ -5,7 +5,7 @@ import { resolveProject } from "../projects.js";
 import { parseOptionalTimestamp } from "../time.js";
 import { AgentNameInput, FetchLimit, ProjectKey, parseInput, TimestampInput, Topic } from "../validate.js";
 import { MESSAGE_COLUMNS, type MessageRow, type MessageView, shapeMessages } from "./shape.js";
-import { LIVE_DELIVERY_SQL } from "./visibility.js";
+import { EXPIRING_DELIVERY_SQL, LIVE_DELIVERY_SQL } from "./visibility.js";
 
 export const FetchInboxInput = z.object({
   project_key: ProjectKey,
@@ -80,19 +80,32 @@ export interface InboxCounts {
 
 /** Counts of the agent's live mail in one query; reads nothing, changes nothing. */
 export function peekInbox(mb: Mailbox, input: PeekInboxInput): InboxCounts {
+  const { next_expiry_ts: _, ...counts } = countInbox(mb, input);
+  return counts;
+}
+
+/** `InboxCounts` plus the time they stop holding on their own (see `countInbox`). */
+export type TimedInboxCounts = InboxCounts & { next_expiry_ts: string | null };
+
+/**
+ * peekInbox's counts, plus `next_expiry_ts`: the earliest time a counted message expires and leaves
+ * the counts (null when none will). Until the database changes or the clock reaches that time, the
+ * counts stay exact, which is what lets `peekInboxCached` reuse them. `now` is the time counted at.
+ */
+export function countInbox(mb: Mailbox, input: PeekInboxInput, now = mb.now()): TimedInboxCounts {
   const args = parseInput(PeekInboxInput, input);
   const project = resolveProject(mb, args.project_key);
   const agent = resolveAgent(mb, project, args.agent_name);
-  const row = mb
-    .statement<InboxCounts>(
+  return mb
+    .statement<TimedInboxCounts>(
       `SELECT
          COUNT(*) FILTER (WHERE r.read_ts IS NULL) AS unread,
          COUNT(*) FILTER (WHERE r.read_ts IS NULL AND m.importance IN ('high', 'urgent')) AS urgent_unread,
          COUNT(*) FILTER (WHERE m.ack_required = 1 AND r.ack_ts IS NULL) AS ack_pending,
-         MIN(m.created_ts) FILTER (WHERE r.read_ts IS NULL) AS oldest_unread_ts
+         MIN(m.created_ts) FILTER (WHERE r.read_ts IS NULL) AS oldest_unread_ts,
+         MIN(m.expires_ts) FILTER (WHERE ${EXPIRING_DELIVERY_SQL}) AS next_expiry_ts
        FROM message_recipients r JOIN messages m ON m.id = r.message_id
        WHERE r.agent_id = @agent AND ${LIVE_DELIVERY_SQL}`,
     )
-    .get({ agent: agent.id, now: mb.now() }) as InboxCounts;
-  return row;
+    .get({ agent: agent.id, now }) as TimedInboxCounts;
 }

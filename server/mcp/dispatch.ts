@@ -1,4 +1,9 @@
-import { checkRegistrationToken, isPigeonholeError, PigeonholeError, peekInbox } from "../../engine/index.js";
+import {
+  checkRegistrationToken,
+  isPigeonholeError,
+  PigeonholeError,
+  peekInboxCached,
+} from "../../engine/index.js";
 import type { ToolMetrics } from "./metrics.js";
 import type { ToolContext, ToolSpec } from "./tool-spec.js";
 
@@ -111,7 +116,7 @@ function internal(ctx: ToolContext, tool: string, error: unknown): PigeonholeErr
 function unreadNotice(ctx: ToolContext, args: Record<string, unknown>, agent: string): string | undefined {
   if (!ctx.session.unreadNotice || typeof args.project_key !== "string") return undefined;
   try {
-    const counts = peekInbox(ctx.mailbox, { project_key: args.project_key, agent_name: agent });
+    const counts = peekInboxCached(ctx.mailbox, { project_key: args.project_key, agent_name: agent });
     if (counts.unread === 0) return undefined;
     return `${agent}: ${counts.unread} unread${counts.urgent_unread ? `, ${counts.urgent_unread} urgent` : ""}${counts.ack_pending ? `, ${counts.ack_pending} awaiting ack` : ""} (fetch_inbox to read)`;
   } catch {
