@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   existsSync,
@@ -11,10 +12,14 @@ import {
 } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { promisify } from "node:util";
 import { type SimpleGit, simpleGit } from "simple-git";
 import { PigeonholeError } from "../errors.js";
 import type { Mailbox } from "../mailbox.js";
 import { ARCHIVE_README, type ArchiveFile } from "./layout.js";
+import { Staging } from "./staging.js";
+
+const execFileAsync = promisify(execFile);
 
 /** Identity of every archive commit. `.invalid` is a reserved TLD: the address can never reach anyone. */
 export const ARCHIVE_AUTHOR = { name: "Pigeonhole Archive", email: "archive@pigeonhole.invalid" } as const;
@@ -110,23 +115,33 @@ export class ArchiveRepo {
   }
 
   /**
-   * Stage exactly `paths` (never the whole tree) and commit them with `message` on the current branch.
-   * Returns false, making no commit, when the files already held this content (a job run twice). Throws
-   * when the branch moved under us (someone committed by hand meanwhile): the next drain retries.
+   * Start staging files as they are written (see `Staging`); `commitStaged` then commits them. Only one
+   * staging or commit may run at a time: Git holds the index lock throughout.
    */
+  startStaging(): Staging {
+    const config = this.config().flatMap((pair) => ["-c", pair]);
+    return new Staging(this.dir, config, this.environment());
+  }
+
+  /** Stage exactly `paths` (never the whole tree) and commit them: `startStaging` then `commitStaged`. */
   async commitPaths(paths: readonly string[], message: string): Promise<boolean> {
-    const git = this.client();
-    for (const chunk of argumentChunks(paths)) {
-      // `update-index --add` stages exactly these files, where `git add <pathspecs>` would also walk and
-      // match every file of their directories (a month of mail) against every pathspec. The 1-byte
-      // big-file threshold streams all their blobs into one pack file instead of a loose object each.
-      await git.raw(["-c", "core.bigFileThreshold=1", "update-index", "--add", "--", ...chunk]);
-    }
+    const staging = this.startStaging();
+    staging.add(paths);
+    await staging.finish();
+    return this.commitStaged(message);
+  }
+
+  /**
+   * Commit what is staged with `message` on the current branch. Returns false, making no commit, when
+   * the files already held this content (a job run twice). Throws when the branch moved under us
+   * (someone committed by hand meanwhile): the next drain retries.
+   */
+  async commitStaged(message: string): Promise<boolean> {
     // Plumbing rather than `git commit`, which would lstat every file of the archive to refresh the
     // index (a cost growing with the archive, paid per batch); `write-tree` rehashes only the directories
     // the batch touched, and comparing trees replaces a `diff --cached` listing every staged path.
-    const tree = (await git.raw(["write-tree"])).trim();
-    const [head = "", headTree = ""] = (await git.raw(["rev-parse", "HEAD", "HEAD^{tree}"]))
+    const tree = (await this.run(["write-tree"])).trim();
+    const [head = "", headTree = ""] = (await this.run(["rev-parse", "HEAD", "HEAD^{tree}"]))
       .trim()
       .split("\n");
     if (tree === headTree) return false;
@@ -134,11 +149,11 @@ export class ArchiveRepo {
     const body = rest.join("\n").trim();
     const args = ["commit-tree", tree, "-p", head, "-m", summary];
     if (body !== "") args.push("-m", body);
-    const commit = (await git.raw(args)).trim();
+    const commit = (await this.run(args)).trim();
     // The old value makes the update conditional: a commit made meanwhile is never overwritten.
-    await git.raw(["update-ref", "-m", `commit: ${summary}`, "HEAD", commit, head]);
+    await this.run(["update-ref", "-m", `commit: ${summary}`, "HEAD", commit, head]);
     // `git commit` would run this housekeeping itself; without it every batch's pack would pile up.
-    if (this.commits++ % HOUSEKEEPING_EVERY === 0) await git.raw(["gc", "--auto", "--quiet"]);
+    if (this.commits++ % HOUSEKEEPING_EVERY === 0) await this.run(["gc", "--auto", "--quiet"]);
     return true;
   }
 
@@ -226,23 +241,51 @@ export class ArchiveRepo {
     return target;
   }
 
+  /**
+   * Run one Git command and return its output. The commit path runs Git directly: simple-git waits an
+   * extra 50 ms after every command that prints nothing (`update-ref`, `gc --auto`), twice per batch.
+   */
+  private async run(args: readonly string[]): Promise<string> {
+    const config = this.config().flatMap((pair) => ["-c", pair]);
+    try {
+      const { stdout } = await execFileAsync("git", [...config, ...args], {
+        cwd: this.dir,
+        env: this.environment(),
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return stdout;
+    } catch (error) {
+      const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim();
+      throw new Error(`git ${args[0]} failed: ${stderr || describeExit(error)}`);
+    }
+  }
+
+  /** Settings every Git command of the archive runs with, whatever the user's own config says. */
+  private config(): string[] {
+    return [
+      `user.name=${ARCHIVE_AUTHOR.name}`,
+      `user.email=${ARCHIVE_AUTHOR.email}`,
+      "commit.gpgsign=false",
+      // Hooks from the user's global core.hooksPath must not run on every archive commit (or index write).
+      `core.hooksPath=${join(this.dir, ".git", "no-hooks")}`,
+      // Housekeeping runs in the foreground rather than as a detached process outliving the writer.
+      "gc.autoDetach=false",
+    ];
+  }
+
+  private environment(): Record<string, string> {
+    return gitEnvironment(dirname(realpathSync(this.dir)));
+  }
+
   private client(): SimpleGit {
     if (!this.git) {
       this.git = simpleGit({
         baseDir: this.dir,
         maxConcurrentProcesses: 1,
         trimmed: false,
-        config: [
-          `user.name=${ARCHIVE_AUTHOR.name}`,
-          `user.email=${ARCHIVE_AUTHOR.email}`,
-          "commit.gpgsign=false",
-          // Hooks from the user's global core.hooksPath must not run on every archive commit.
-          `core.hooksPath=${join(this.dir, ".git", "no-hooks")}`,
-          // Housekeeping runs inside the commit rather than as a detached process outliving the writer.
-          "gc.autoDetach=false",
-        ],
+        config: this.config(),
         unsafe: { allowUnsafeHooksPath: true },
-      }).env(gitEnvironment(dirname(realpathSync(this.dir))));
+      }).env(this.environment());
     }
     return this.git;
   }
@@ -266,6 +309,14 @@ function createFile(path: string, content: string): boolean {
     // Directories are created on first need only: most files land in a directory that exists.
     mkdirSync(dirname(path), { recursive: true });
   }
+}
+
+/** Why a Git command failed without a message: how it exited, or why it did not start. */
+function describeExit(error: unknown): string {
+  const { code, signal } = error as { code?: unknown; signal?: unknown };
+  if (typeof code === "number") return `exit ${code}`;
+  if (signal) return `killed by ${String(signal)}`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Command-line room for paths per Git call: Windows caps a command line at 32,767 characters. */

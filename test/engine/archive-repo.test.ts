@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { simpleGit } from "simple-git";
 import { afterEach, describe, expect, it } from "vitest";
@@ -74,6 +74,37 @@ describe("archive repository", () => {
       "archive: 1 message",
       "by hand",
     ]);
+  });
+
+  it("stages files while the batch is still being written, in as many slices as it comes", async () => {
+    const { repo } = await newRepo();
+    const staging = repo.startStaging();
+    await repo.writeFiles([{ path: "m/1.md", content: "one\n" }]);
+    staging.add(["m/1.md"]);
+    await repo.writeFiles([{ path: "m/2 with space.md", content: "two\n" }]);
+    staging.add(["m/2 with space.md"]);
+    await staging.finish();
+    expect(await repo.commitStaged("archive: 2 messages")).toBe(true);
+    expect([...(await repo.trackedPaths())].sort()).toEqual(["README.md", "m/1.md", "m/2 with space.md"]);
+  });
+
+  it("reports why staging failed when another Git command holds the index", async () => {
+    const { repo } = await newRepo();
+    await repo.writeFiles([{ path: "m/1.md", content: "one\n" }]);
+    writeFileSync(join(repo.dir, ".git", "index.lock"), "");
+    const staging = repo.startStaging();
+    staging.add(["m/1.md"]);
+    await expect(staging.finish()).rejects.toThrow(/git update-index failed \(exit 128\).*index\.lock/);
+  });
+
+  it("abort stops a staging in progress and releases the index for the next batch", async () => {
+    const { repo } = await newRepo();
+    await repo.writeFiles([{ path: "m/1.md", content: "one\n" }]);
+    const staging = repo.startStaging();
+    staging.add(["m/1.md"]);
+    await staging.abort();
+    expect(existsSync(join(repo.dir, ".git", "index.lock"))).toBe(false);
+    expect(await repo.commitPaths(["m/1.md"], "archive: 1 message")).toBe(true);
   });
 
   it("tunes glibc's allocator for git unless the user set it", () => {
