@@ -142,7 +142,7 @@ export class Mailbox {
 
   /**
    * Run the queries of `fn` in one read transaction: they see one snapshot of the database, and take the
-   * WAL read lock once instead of once per statement (a send's lookups run four queries before it writes).
+   * WAL read lock once instead of once per statement (a send with attachments looks up four rows first).
    * Inside `write`, it simply joins that transaction.
    */
   read<T>(fn: () => T): T {
