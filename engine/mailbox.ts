@@ -71,6 +71,8 @@ export class Mailbox {
   private readonly statements = new Map<string, Database.Statement>();
   /** One immediate-transaction wrapper for every write: `db.transaction` builds four closures per call. */
   private readonly immediate: (fn: () => unknown) => unknown;
+  /** The same for a group of reads (a deferred transaction). */
+  private readonly deferred: (fn: () => unknown) => unknown;
 
   constructor(options: MailboxOptions = {}) {
     const home = resolveHome(options.home);
@@ -97,6 +99,7 @@ export class Mailbox {
     }
     const run = this.db.transaction((fn: () => unknown) => fn());
     this.immediate = (fn) => run.immediate(fn);
+    this.deferred = (fn) => run.deferred(fn);
   }
 
   /** A prepared statement for `sql`, compiled once per mailbox: hot paths stay free of parsing. */
@@ -135,6 +138,19 @@ export class Mailbox {
       this.archive?.wake();
     }
     return result;
+  }
+
+  /**
+   * Run the queries of `fn` in one read transaction: they see one snapshot of the database, and take the
+   * WAL read lock once instead of once per statement (a send with attachments looks up four rows first).
+   * Inside `write`, it simply joins that transaction.
+   */
+  read<T>(fn: () => T): T {
+    try {
+      return this.deferred(fn) as T;
+    } catch (error) {
+      throw translateSqliteError(error);
+    }
   }
 
   /** Called by `enqueueArchiveJob` inside a write transaction. */

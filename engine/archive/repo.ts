@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   existsSync,
@@ -11,13 +12,23 @@ import {
 } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { promisify } from "node:util";
 import { type SimpleGit, simpleGit } from "simple-git";
 import { PigeonholeError } from "../errors.js";
 import type { Mailbox } from "../mailbox.js";
 import { ARCHIVE_README, type ArchiveFile } from "./layout.js";
+import { Staging } from "./staging.js";
+
+const execFileAsync = promisify(execFile);
 
 /** Identity of every archive commit. `.invalid` is a reserved TLD: the address can never reach anyone. */
 export const ARCHIVE_AUTHOR = { name: "Pigeonhole Archive", email: "archive@pigeonhole.invalid" } as const;
+
+/**
+ * Commits between two `git gc --auto` runs (it repacks once 50 packs or ~6,700 loose objects pile up; a
+ * batch adds one pack and a few loose trees). The first commit of a writer runs it too.
+ */
+const HOUSEKEEPING_EVERY = 16;
 
 /** Files written between two yields to the event loop, so a big batch never stalls the server for long. */
 const WRITE_CHUNK = 256;
@@ -40,6 +51,8 @@ export class ArchiveRepo {
   readonly dir: string;
   private git: SimpleGit | null = null;
   private readonly tmpName = `write-${process.pid}-${randomBytes(4).toString("hex")}`;
+  /** Commits made by this object, for `HOUSEKEEPING_EVERY`. */
+  private commits = 0;
 
   constructor(dir: string) {
     this.dir = resolve(dir);
@@ -81,8 +94,10 @@ export class ArchiveRepo {
   }
 
   /**
-   * Write each file atomically (temp file in `.git/`, then rename), creating directories as needed.
-   * Refuses any path that would land outside the archive or inside `.git`.
+   * Write each file, creating directories as needed. A file that exists is replaced atomically (temp file
+   * in `.git/`, then rename), so a reader never sees it half rewritten. A new file is created in place
+   * (exclusively, so it never clobbers one): a crash mid-write can leave it incomplete, but its job is
+   * still queued and the next drain replaces it whole. Refuses any path outside the archive or in `.git`.
    */
   async writeFiles(files: readonly ArchiveFile[]): Promise<void> {
     const tmpDir = join(this.dir, ".git", "pigeonhole-tmp");
@@ -91,13 +106,8 @@ export class ArchiveRepo {
     for (let i = 0; i < files.length; i++) {
       const file = files[i] as ArchiveFile;
       const target = this.resolveInside(file.path);
-      writeFileSync(tmp, file.content);
-      try {
-        renameSync(tmp, target);
-      } catch (error) {
-        // Directories are created on first need only: most files land in a directory that exists.
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-        mkdirSync(dirname(target), { recursive: true });
+      if (!createFile(target, file.content)) {
+        writeFileSync(tmp, file.content);
         renameSync(tmp, target);
       }
       if ((i + 1) % WRITE_CHUNK === 0) await yieldToEventLoop();
@@ -105,23 +115,45 @@ export class ArchiveRepo {
   }
 
   /**
-   * Stage exactly `paths` (never the whole tree) and commit them with `message`. Returns false, making no
-   * commit, when the files already held this content (a job run twice).
+   * Start staging files as they are written (see `Staging`); `commitStaged` then commits them. Only one
+   * staging or commit may run at a time: Git holds the index lock throughout.
    */
+  startStaging(): Staging {
+    const config = this.config().flatMap((pair) => ["-c", pair]);
+    return new Staging(this.dir, config, this.environment());
+  }
+
+  /** Stage exactly `paths` (never the whole tree) and commit them: `startStaging` then `commitStaged`. */
   async commitPaths(paths: readonly string[], message: string): Promise<boolean> {
-    const git = this.client();
-    for (const chunk of argumentChunks(paths)) {
-      // `update-index --add` stages exactly these files, where `git add <pathspecs>` would also walk and
-      // match every file of their directories (a month of mail) against every pathspec. The 1-byte
-      // big-file threshold streams all their blobs into one pack file instead of a loose object each.
-      await git.raw(["-c", "core.bigFileThreshold=1", "update-index", "--add", "--", ...chunk]);
-    }
-    const staged = await git.raw(["diff", "--cached", "--name-only", "-z"]);
-    if (staged === "") return false;
-    const [summary, ...body] = message.split("\n");
-    const args = ["commit", "-q", "--no-verify", "--untracked-files=no", "-m", summary ?? "archive"];
-    if (body.join("\n").trim() !== "") args.push("-m", body.join("\n").trim());
-    await git.raw(args);
+    const staging = this.startStaging();
+    staging.add(paths);
+    await staging.finish();
+    return this.commitStaged(message);
+  }
+
+  /**
+   * Commit what is staged with `message` on the current branch. Returns false, making no commit, when
+   * the files already held this content (a job run twice). Throws when the branch moved under us
+   * (someone committed by hand meanwhile): the next drain retries.
+   */
+  async commitStaged(message: string): Promise<boolean> {
+    // Plumbing rather than `git commit`, which would lstat every file of the archive to refresh the
+    // index (a cost growing with the archive, paid per batch); `write-tree` rehashes only the directories
+    // the batch touched, and comparing trees replaces a `diff --cached` listing every staged path.
+    const tree = (await this.run(["write-tree"])).trim();
+    const [head = "", headTree = ""] = (await this.run(["rev-parse", "HEAD", "HEAD^{tree}"]))
+      .trim()
+      .split("\n");
+    if (tree === headTree) return false;
+    const [summary = "archive", ...rest] = message.split("\n");
+    const body = rest.join("\n").trim();
+    const args = ["commit-tree", tree, "-p", head, "-m", summary];
+    if (body !== "") args.push("-m", body);
+    const commit = (await this.run(args)).trim();
+    // The old value makes the update conditional: a commit made meanwhile is never overwritten.
+    await this.run(["update-ref", "-m", `commit: ${summary}`, "HEAD", commit, head]);
+    // `git commit` would run this housekeeping itself; without it every batch's pack would pile up.
+    if (this.commits++ % HOUSEKEEPING_EVERY === 0) await this.run(["gc", "--auto", "--quiet"]);
     return true;
   }
 
@@ -209,26 +241,82 @@ export class ArchiveRepo {
     return target;
   }
 
+  /**
+   * Run one Git command and return its output. The commit path runs Git directly: simple-git waits an
+   * extra 50 ms after every command that prints nothing (`update-ref`, `gc --auto`), twice per batch.
+   */
+  private async run(args: readonly string[]): Promise<string> {
+    const config = this.config().flatMap((pair) => ["-c", pair]);
+    try {
+      const { stdout } = await execFileAsync("git", [...config, ...args], {
+        cwd: this.dir,
+        env: this.environment(),
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return stdout;
+    } catch (error) {
+      const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim();
+      throw new Error(`git ${args[0]} failed: ${stderr || describeExit(error)}`);
+    }
+  }
+
+  /** Settings every Git command of the archive runs with, whatever the user's own config says. */
+  private config(): string[] {
+    return [
+      `user.name=${ARCHIVE_AUTHOR.name}`,
+      `user.email=${ARCHIVE_AUTHOR.email}`,
+      "commit.gpgsign=false",
+      // Hooks from the user's global core.hooksPath must not run on every archive commit (or index write).
+      `core.hooksPath=${join(this.dir, ".git", "no-hooks")}`,
+      // Housekeeping runs in the foreground rather than as a detached process outliving the writer.
+      "gc.autoDetach=false",
+    ];
+  }
+
+  private environment(): Record<string, string> {
+    return gitEnvironment(dirname(realpathSync(this.dir)));
+  }
+
   private client(): SimpleGit {
     if (!this.git) {
       this.git = simpleGit({
         baseDir: this.dir,
         maxConcurrentProcesses: 1,
         trimmed: false,
-        config: [
-          `user.name=${ARCHIVE_AUTHOR.name}`,
-          `user.email=${ARCHIVE_AUTHOR.email}`,
-          "commit.gpgsign=false",
-          // Hooks from the user's global core.hooksPath must not run on every archive commit.
-          `core.hooksPath=${join(this.dir, ".git", "no-hooks")}`,
-          // Housekeeping runs inside the commit rather than as a detached process outliving the writer.
-          "gc.autoDetach=false",
-        ],
+        config: this.config(),
         unsafe: { allowUnsafeHooksPath: true },
-      }).env(gitEnvironment(dirname(realpathSync(this.dir))));
+      }).env(this.environment());
     }
     return this.git;
   }
+}
+
+/**
+ * Create `path` with `content`; false when it already exists. A new message's file needs no temp file and
+ * rename: creating a file is the bulk of the work, and a rename doubles the directory updates per file.
+ */
+function createFile(path: string, content: string): boolean {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // O_EXCL: an existing file, directory or symlink (even a dangling one) is never written through.
+      writeFileSync(path, content, { flag: "wx" });
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") return false;
+      if (code !== "ENOENT" || attempt > 0) throw error;
+    }
+    // Directories are created on first need only: most files land in a directory that exists.
+    mkdirSync(dirname(path), { recursive: true });
+  }
+}
+
+/** Why a Git command failed without a message: how it exited, or why it did not start. */
+function describeExit(error: unknown): string {
+  const { code, signal } = error as { code?: unknown; signal?: unknown };
+  if (typeof code === "number") return `exit ${code}`;
+  if (signal) return `killed by ${String(signal)}`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Command-line room for paths per Git call: Windows caps a command line at 32,767 characters. */
@@ -252,6 +340,9 @@ export function argumentChunks(paths: readonly string[]): string[][] {
   return chunks;
 }
 
+/** glibc malloc settings for Git: 32 MiB mmap threshold, 64 MiB trim threshold (see `gitEnvironment`). */
+const GIT_MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864";
+
 /**
  * The environment Git runs in: ours minus anything that would redirect it (`GIT_DIR`, `GIT_INDEX_FILE`
  * and friends, set when we run inside a Git hook) or make it interactive (editor, pager, askpass), and
@@ -269,6 +360,11 @@ export function gitEnvironment(ceiling: string): Record<string, string> {
   env.GIT_CEILING_DIRECTORIES = ceiling;
   env.GIT_TERMINAL_PROMPT = "0";
   env.GIT_LITERAL_PATHSPECS = "1";
+  // Streaming each blob into a pack (core.bigFileThreshold=1) sets up a zlib stream of a few hundred KiB
+  // per file. Above glibc's default 128 KiB mmap threshold every one of them is mapped, zeroed by page
+  // faults and unmapped again: two thirds of `update-index`'s CPU for a batch of messages. A higher
+  // threshold keeps them on the heap. Other C libraries ignore the variable; a user's own setting wins.
+  env.GLIBC_TUNABLES ??= GIT_MALLOC_TUNABLES;
   return env;
 }
 

@@ -119,21 +119,26 @@ export function attachmentsFor(mb: Mailbox, messageIds: readonly number[]): Map<
     )
     .all(JSON.stringify(messageIds));
   for (const row of rows) {
-    const view: AttachmentView = {
-      type: row.disposition,
-      name: row.filename,
-      media_type: row.media_type,
-      bytes: row.bytes,
-      sha256: row.sha256,
-    };
-    if (row.disposition === "inline" && row.data_base64 !== null) {
-      view.data_uri = `data:${row.media_type};base64,${row.data_base64}`;
-    } else {
-      view.path = blobRelativePath(row.sha256, row.media_type);
-    }
     const list = result.get(row.message_id) ?? [];
-    list.push(view);
+    list.push(attachmentView(row));
     result.set(row.message_id, list);
   }
   return result;
+}
+
+/** How a stored (or prepared, about to be stored) attachment shows in message results. */
+export function attachmentView(row: PreparedAttachment): AttachmentView {
+  const view: AttachmentView = {
+    type: row.disposition,
+    name: row.filename,
+    media_type: row.media_type,
+    bytes: row.bytes,
+    sha256: row.sha256,
+  };
+  if (row.disposition === "inline" && row.data_base64 !== null) {
+    view.data_uri = `data:${row.media_type};base64,${row.data_base64}`;
+  } else {
+    view.path = blobRelativePath(row.sha256, row.media_type);
+  }
+  return view;
 }

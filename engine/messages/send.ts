@@ -17,7 +17,12 @@ import {
   ThreadId,
   Topic,
 } from "../validate.js";
-import { insertAttachments, prepareAttachments } from "./attachments.js";
+import {
+  attachmentView,
+  insertAttachments,
+  type PreparedAttachment,
+  prepareAttachments,
+} from "./attachments.js";
 import { type Delivery, refreshDeliveries, resolveRecipients } from "./recipients.js";
 import { MESSAGE_COLUMNS, type MessageRow, type MessageView, shapeMessages } from "./shape.js";
 
@@ -94,6 +99,46 @@ export interface NewMessage {
  */
 export async function sendMessage(mb: Mailbox, input: SendMessageInput): Promise<SendMessageResult> {
   const args = parseInput(SendMessageInput, input);
+  if (args.attachment_paths.length === 0) {
+    // Nothing to prepare outside a transaction: look up, check and store under one write lock, so the
+    // rows looked up need no second reading before the insert.
+    return mb.write(() => {
+      const addressed = address(mb, args);
+      const m = newMessage(args, addressed);
+      return deliveryResult(store(mb, m, checkContent(m), []), addressed.deliveries);
+    });
+  }
+  const addressed = mb.read(() => address(mb, args));
+  const message = await deliver(mb, newMessage(args, addressed));
+  return deliveryResult(message, addressed.deliveries);
+}
+
+/** The message a send's arguments describe, to the addressed recipients. */
+function newMessage(
+  args: z.output<typeof SendMessageInput>,
+  addressed: { project: Project; sender: AgentRow; deliveries: Delivery[] },
+): NewMessage {
+  return {
+    ...addressed,
+    subject: args.subject,
+    body_md: args.body_md,
+    importance: args.importance,
+    ack_required: args.ack_required,
+    must_read: args.must_read,
+    thread_id: args.thread_id ?? null,
+    reply_to: null,
+    topic: args.topic ?? null,
+    payload: args.payload,
+    ttl_seconds: args.ttl_seconds,
+    attachment_paths: args.attachment_paths,
+  };
+}
+
+/** Resolve a send's project, sender and recipients, refusing a send that has nobody to go to. */
+function address(
+  mb: Mailbox,
+  args: z.output<typeof SendMessageInput>,
+): { project: Project; sender: AgentRow; deliveries: Delivery[] } {
   const project = resolveProject(mb, args.project_key);
   const sender = resolveAgent(mb, project, args.sender_name);
   assertActive(sender, "sender");
@@ -116,23 +161,7 @@ export async function sendMessage(mb: Mailbox, input: SendMessageInput): Promise
       "No recipients: name at least one agent in `to` (or `cc`/`bcc`), or set broadcast: true",
     );
   }
-  const message = await deliver(mb, {
-    project,
-    sender,
-    deliveries,
-    subject: args.subject,
-    body_md: args.body_md,
-    importance: args.importance,
-    ack_required: args.ack_required,
-    must_read: args.must_read,
-    thread_id: args.thread_id ?? null,
-    reply_to: null,
-    topic: args.topic ?? null,
-    payload: args.payload,
-    ttl_seconds: args.ttl_seconds,
-    attachment_paths: args.attachment_paths,
-  });
-  return deliveryResult(message, deliveries);
+  return { project, sender, deliveries };
 }
 
 /** Group a stored message's deliveries by recipient project (one entry per project). */
@@ -150,53 +179,108 @@ export function deliveryResult(
  * sees it. Shared by send and reply so both obey the same rules.
  */
 export async function deliver(mb: Mailbox, m: NewMessage): Promise<MessageView & { body_md: string }> {
-  checkBytes(m.body_md, LIMITS.bodyBytes, "body_md");
-  const payloadJson = serializePayload(m.payload);
+  const payloadJson = checkContent(m);
   // Refuse early when attachments would otherwise be stored for a send that cannot happen.
   if (m.attachment_paths.length > 0) assertMayContact(mb, m.sender, m.deliveries, m.purpose);
-  const attachments = await prepareAttachments(mb, m.project, m.attachment_paths);
-  const id = mb.write(() => {
-    // Checked again inside the transaction: an agent retired, or a policy changed, a moment ago counts.
+  const attachments =
+    m.attachment_paths.length > 0 ? await prepareAttachments(mb, m.project, m.attachment_paths) : [];
+  return mb.write(() => {
+    // Read again inside the transaction: an agent retired, or a policy changed, a moment ago counts.
     const { sender, deliveries } = refreshDeliveries(mb, m.sender, m.deliveries);
-    assertActive(sender, "sender");
-    for (const d of deliveries) assertActive(d.agent, "recipient");
-    assertMayContact(mb, sender, deliveries, m.purpose);
-    const created = mb.now();
-    const info = mb
-      .statement(
-        `INSERT INTO messages (project_id, sender_id, thread_id, reply_to, topic, subject, body_md, importance,
-           ack_required, must_read, payload, expires_ts, created_ts, purpose)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        m.project.id,
-        m.sender.id,
-        m.thread_id,
-        m.reply_to,
-        m.topic,
-        m.subject,
-        m.body_md,
-        m.importance,
-        m.ack_required || m.must_read ? 1 : 0,
-        m.must_read ? 1 : 0,
-        payloadJson,
-        m.ttl_seconds === undefined || m.must_read ? null : addSeconds(created, m.ttl_seconds),
-        created,
-        m.purpose ?? "message",
-      );
-    const messageId = Number(info.lastInsertRowid);
-    const insertRecipient = mb.statement(
-      "INSERT INTO message_recipients (message_id, agent_id, kind, ordinal) VALUES (?, ?, ?, ?)",
-    );
-    deliveries.forEach((d, ordinal) => {
-      insertRecipient.run(messageId, d.agent.id, d.kind, ordinal);
-    });
-    insertAttachments(mb, messageId, attachments);
-    touchAgent(mb, m.sender.id);
-    enqueueArchiveJob(mb, "message", messageId);
-    return messageId;
+    return store(mb, { ...m, sender, deliveries }, payloadJson, attachments);
   });
-  return loadMessageView(mb, id, m.sender.name);
+}
+
+/** Refuse an over-limit body or payload; returns the payload as stored (JSON text, or null). */
+function checkContent(m: NewMessage): string | null {
+  checkBytes(m.body_md, LIMITS.bodyBytes, "body_md");
+  return serializePayload(m.payload);
+}
+
+/**
+ * Insert a checked message, its deliveries, attachments and archive job, inside the caller's write
+ * transaction, with `m.sender` and `m.deliveries` as read in that transaction: whether they are active
+ * and may be written to is decided here, on the state the message commits against.
+ */
+function store(
+  mb: Mailbox,
+  m: NewMessage,
+  payloadJson: string | null,
+  attachments: readonly PreparedAttachment[],
+): MessageView & { body_md: string } {
+  const { sender, deliveries } = m;
+  assertActive(sender, "sender");
+  for (const d of deliveries) assertActive(d.agent, "recipient");
+  assertMayContact(mb, sender, deliveries, m.purpose);
+  const created = mb.now();
+  const expires = m.ttl_seconds === undefined || m.must_read ? null : addSeconds(created, m.ttl_seconds);
+  const ackRequired = m.ack_required || m.must_read ? 1 : 0;
+  const mustRead = m.must_read ? 1 : 0;
+  const info = mb
+    .statement(
+      `INSERT INTO messages (project_id, sender_id, thread_id, reply_to, topic, subject, body_md, importance,
+         ack_required, must_read, payload, expires_ts, created_ts, purpose)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(
+      m.project.id,
+      m.sender.id,
+      m.thread_id,
+      m.reply_to,
+      m.topic,
+      m.subject,
+      m.body_md,
+      m.importance,
+      ackRequired,
+      mustRead,
+      payloadJson,
+      expires,
+      created,
+      m.purpose ?? "message",
+    );
+  const messageId = Number(info.lastInsertRowid);
+  const insertRecipient = mb.statement(
+    "INSERT INTO message_recipients (message_id, agent_id, kind, ordinal) VALUES (?, ?, ?, ?)",
+  );
+  deliveries.forEach((d, ordinal) => {
+    insertRecipient.run(messageId, d.agent.id, d.kind, ordinal);
+  });
+  insertAttachments(mb, messageId, attachments);
+  touchAgent(mb, m.sender.id);
+  enqueueArchiveJob(mb, "message", messageId);
+  // The sender's view is shaped from the values just stored, sparing the three queries (and read
+  // locks) of loading it back; test/engine/attachments.test.ts holds it equal to `loadMessageView`.
+  const row: MessageRow = {
+    id: messageId,
+    project_id: m.project.id,
+    sender_id: m.sender.id,
+    sender_name: sender.name,
+    thread_id: m.thread_id,
+    reply_to: m.reply_to,
+    topic: m.topic,
+    subject: m.subject,
+    body_md: m.body_md,
+    importance: m.importance,
+    ack_required: ackRequired,
+    must_read: mustRead,
+    payload: payloadJson,
+    expires_ts: expires,
+    created_ts: created,
+  };
+  const recipients = deliveries.map((d) => ({
+    message_id: messageId,
+    agent_id: d.agent.id,
+    name: d.agent.name,
+    kind: d.kind,
+    read_ts: null,
+    ack_ts: null,
+  }));
+  return shapeMessages(mb, [row], {
+    viewer: sender.name,
+    includeBodies: true,
+    recipients: new Map([[messageId, recipients]]),
+    attachments: new Map([[messageId, attachments.map(attachmentView)]]),
+  })[0] as MessageView & { body_md: string };
 }
 
 /** One message as `viewer` sees it, with body. The caller has already checked the viewer may see it. */

@@ -85,6 +85,8 @@ export interface ShapeOptions {
   includeBodies: boolean;
   /** Recipients already loaded (to avoid a second query). */
   recipients?: Map<number, RecipientEntry[]>;
+  /** Attachments already known (to avoid a query); a message absent from the map has none. */
+  attachments?: Map<number, AttachmentView[]>;
 }
 
 /**
@@ -98,7 +100,7 @@ export function shapeMessages(
 ): MessageView[] {
   const ids = rows.map((r) => r.id);
   const recipients = options.recipients ?? recipientsFor(mb, ids);
-  const attachments = attachmentsFor(mb, ids);
+  const attachments = options.attachments ?? attachmentsFor(mb, ids);
   return rows.map((row) => {
     const entries = recipients.get(row.id) ?? [];
     const names = (kind: RecipientEntry["kind"]) => entries.filter((e) => e.kind === kind).map((e) => e.name);

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { registerAgent } from "../../engine/agents.js";
 import { isPigeonholeError } from "../../engine/errors.js";
 import { LIMITS } from "../../engine/limits.js";
 import type { Mailbox } from "../../engine/mailbox.js";
@@ -16,6 +17,7 @@ import {
   type PreparedAttachment,
   prepareAttachments,
 } from "../../engine/messages/attachments.js";
+import { loadMessageView, type SendMessageInput, sendMessage } from "../../engine/messages/send.js";
 import { openMailbox } from "../../engine/open.js";
 import { ensureProject, type Project } from "../../engine/projects.js";
 
@@ -389,5 +391,52 @@ describe("insertAttachments and attachmentsFor", () => {
     expect(noise.path).toMatch(/^attachments\/[0-9a-f]{2}\/[0-9a-f]{64}\.webp$/);
     expect(existsSync(join(home, noise.path ?? ""))).toBe(true);
     expect(attachmentsFor(mb, [])).toEqual(new Map());
+  });
+});
+
+describe("send_message result", () => {
+  it("is exactly the message as loaded back for its sender, attachments and all", async () => {
+    await writeFile(join(projectDir, "dot.png"), await smallPng());
+    await writeFile(join(projectDir, "log.txt"), "log");
+    await writeFile(join(projectDir, "noise.png"), await noisyPng());
+    for (const name of ["Ann", "Ben", "Cal", "Dee"]) {
+      registerAgent(mb, { project_key: project.slug, program: "p", model: "m", name });
+    }
+    const sends: SendMessageInput[] = [
+      { project_key: project.slug, sender_name: "ann", to: "Ben", subject: "Plain", body_md: "hi" },
+      {
+        project_key: project.slug,
+        sender_name: "Ann",
+        to: ["Ben", "cal"],
+        cc: "Dee",
+        bcc: ["Cal"],
+        subject: "Everything",
+        body_md: "**body**",
+        attachment_paths: ["log.txt", "dot.png", "noise.png"],
+        importance: "high",
+        thread_id: "T-1",
+        topic: "build",
+        payload: { n: 1, list: [true, null], nested: { s: "x" } },
+        ttl_seconds: 60,
+      },
+      {
+        project_key: project.slug,
+        sender_name: "Dee",
+        to: "Ann",
+        bcc: ["Ben", "Cal"],
+        subject: "Must read",
+        body_md: "x",
+        must_read: true,
+        ttl_seconds: 60,
+        payload: [],
+      },
+    ];
+    for (const input of sends) {
+      const result = await sendMessage(mb, input);
+      const payload = result.deliveries[0]?.payload;
+      const loaded = loadMessageView(mb, payload?.id ?? 0, payload?.from ?? "");
+      // Same fields, values and key order: clients see the JSON.
+      expect(JSON.stringify(payload)).toBe(JSON.stringify(loaded));
+    }
   });
 });
