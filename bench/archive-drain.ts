@@ -8,12 +8,13 @@
  * rendered, written, staged and committed. CPU time (this process plus Git) is reported too, because on
  * a shared machine wall time says as much about the neighbours as about the writer.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type DrainedBatch, startArchiveWriter } from "../engine/archive/writer.js";
 import { ensureProject, Mailbox, registerAgent, sendMessage } from "../engine/index.js";
+import { childrenCpuMs, cpuMs } from "./measure.js";
 
 /** One measurement of `measureArchiveCatchUp`. */
 export interface ArchiveCatchUp {
@@ -59,7 +60,7 @@ export async function measureArchiveCatchUp(messages = 10_000, batchSize?: numbe
     }
     const burstEnd = performance.now();
     const cpuBefore = cpuMs();
-    const gitBefore = childCpuMs();
+    const gitBefore = childrenCpuMs();
     await mb.flushArchive();
     const caughtUp = performance.now();
     const result: ArchiveCatchUp = {
@@ -69,29 +70,12 @@ export async function measureArchiveCatchUp(messages = 10_000, batchSize?: numbe
       batches: batches.length,
       commits: batches.filter((b) => b.committed).length,
       cpuMs: cpuMs() - cpuBefore,
-      gitCpuMs: childCpuMs() - gitBefore,
+      gitCpuMs: childrenCpuMs() - gitBefore,
     };
     await mb.close();
     return result;
   } finally {
     rmSync(home, { recursive: true, force: true });
-  }
-}
-
-/** CPU milliseconds used so far by this process and its finished children (git). */
-function cpuMs(): number {
-  const self = process.resourceUsage();
-  return (self.userCPUTime + self.systemCPUTime) / 1000 + childCpuMs();
-}
-
-/** Children's CPU from /proc (Linux); 0 elsewhere. */
-function childCpuMs(): number {
-  try {
-    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ") ?? [];
-    const ticks = Number(fields[13]) + Number(fields[14]); // cutime + cstime, in USER_HZ (100/s)
-    return (ticks * 1000) / 100;
-  } catch {
-    return 0;
   }
 }
 

@@ -1,3 +1,4 @@
+import { ArchiveRepo } from "./archive/repo.js";
 import type { Mailbox } from "./mailbox.js";
 
 /** Figures about an open mailbox, as `health_check` and `GET /health` report them. */
@@ -10,6 +11,12 @@ export interface MailboxHealth {
   archive_enabled: boolean;
   /** Archive jobs committed but not yet written to Git (by any process). */
   archive_jobs_pending: number;
+  /**
+   * False while an enabled archive has no Git repository yet: the first writer to run creates it and
+   * fills it from the database, and that work is not in `archive_jobs_pending` until it starts. True
+   * once the repository exists, and whenever the archive is off (there is nothing to wait for).
+   */
+  archive_ready: boolean;
 }
 
 /**
@@ -27,5 +34,6 @@ export function mailboxHealth(mb: Mailbox): MailboxHealth {
     messages: count("messages"),
     archive_enabled: mb.archiveEnabled,
     archive_jobs_pending: count("archive_jobs"),
+    archive_ready: !mb.archiveEnabled || new ArchiveRepo(mb.paths.archive).exists(),
   };
 }

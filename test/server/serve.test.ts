@@ -79,6 +79,7 @@ describe("pigeonhole serve over Streamable HTTP", () => {
       messages: 1,
       archive_enabled: false,
       archive_jobs_pending: 0,
+      archive_ready: true,
     });
     const content = result.content as Array<{ type: string; text: string }>;
     expect(JSON.parse(content[0]?.text ?? "")).toEqual(result.structuredContent);
