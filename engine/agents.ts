@@ -7,6 +7,7 @@ import type { Mailbox } from "./mailbox.js";
 import { LIVE_DELIVERY_SQL } from "./messages/visibility.js";
 import { generateUniqueAgentName } from "./names.js";
 import { type Project, resolveProject } from "./projects.js";
+import type { Timestamp } from "./time.js";
 import { AgentNameInput, ProjectKey, parseInput } from "./validate.js";
 
 /** An agent as stored. `registration_token` is a secret: only `register_agent`/`create_agent_identity` return it. */
@@ -201,9 +202,24 @@ export function assertActive(agent: AgentRow, role: string): void {
   }
 }
 
-/** Mark an agent as just active (presence); call inside a write transaction. */
-export function touchAgent(mb: Mailbox, agentId: number): void {
-  mb.statement("UPDATE agents SET last_active_ts = ? WHERE id = ?").run(mb.now(), agentId);
+/**
+ * Presence is kept to the second: an agent whose `last_active_ts` is less than this old is not written
+ * again. Updating the agent row cost a burst of sends about a tenth of each send.
+ */
+export const PRESENCE_RESOLUTION_MS = 1000;
+
+/**
+ * Mark an agent as just active (presence); call inside a write transaction. Given the `last_active_ts`
+ * read in that transaction, skips the write when it is under a second old; afterwards the stored time
+ * is never more than a second behind the agent's latest activity.
+ */
+export function touchAgent(mb: Mailbox, agentId: number, lastActiveTs?: Timestamp): void {
+  const now = mb.now();
+  if (lastActiveTs !== undefined) {
+    const age = Date.parse(now) - Date.parse(lastActiveTs);
+    if (age >= 0 && age < PRESENCE_RESOLUTION_MS) return;
+  }
+  mb.statement("UPDATE agents SET last_active_ts = ? WHERE id = ?").run(now, agentId);
 }
 
 /** A directory entry: profile plus presence and unread count. */

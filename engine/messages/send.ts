@@ -246,7 +246,7 @@ function store(
     insertRecipient.run(messageId, d.agent.id, d.kind, ordinal);
   });
   insertAttachments(mb, messageId, attachments);
-  touchAgent(mb, m.sender.id);
+  touchAgent(mb, sender.id, sender.last_active_ts);
   enqueueArchiveJob(mb, "message", messageId);
   // The sender's view is shaped from the values just stored, sparing the three queries (and read
   // locks) of loading it back; test/engine/attachments.test.ts holds it equal to `loadMessageView`.

@@ -352,6 +352,25 @@ describe("list_agents", () => {
     expect(lastActive("Alice")).toBe(sentAt);
   });
 
+  test("a send less than a second after the last activity leaves last_active_ts as it was", async () => {
+    const w = world(["Alice", "Bob"]);
+    const lastActive = () =>
+      listAgents(w.mb, { project_key: w.key }).agents.find((a) => a.name === "Alice")?.last_active_ts;
+    w.clock.advance(5);
+    await sendId(w, { sender_name: "Alice", to: "Bob" });
+    const first = w.clock.iso();
+    w.clock.advance(0.999);
+    await sendId(w, { sender_name: "Alice", to: "Bob" });
+    expect(lastActive()).toBe(first);
+    w.clock.advance(0.001);
+    await sendId(w, { sender_name: "Alice", to: "Bob" });
+    expect(lastActive()).toBe(w.clock.iso());
+    // A clock set back is not "under a second old": the time is written.
+    w.clock.advance(-30);
+    await sendId(w, { sender_name: "Alice", to: "Bob" });
+    expect(lastActive()).toBe(w.clock.iso());
+  });
+
   test("an empty project lists no agents", () => {
     const { mb } = tempMailbox();
     ensureProject(mb, { human_key: "/empty" });
