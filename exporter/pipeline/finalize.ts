@@ -32,10 +32,10 @@ export interface FinalizeOutput {
  * remains (sql.js has no FTS5) and `foreign_key_check` finds nothing. (VACUUM writes every page afresh;
  * a full `integrity_check` would cost as much as the whole finalize, so the tests run it instead.)
  */
-export function finalizeDatabase(input: FinalizeInput): FinalizeOutput {
+export async function finalizeDatabase(input: FinalizeInput): Promise<FinalizeOutput> {
   const { db } = input;
   const attachments = placeAttachments(db, input.bundleDir);
-  buildViewerTables(db, input.meta);
+  await buildViewerTables(db, input.meta);
   const bookkeeping = db
     .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'export\\_%' ESCAPE '\\'")
     .pluck()

@@ -1,9 +1,8 @@
-import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { PigeonholeError } from "../../engine/errors.js";
 import { secretlintRedact } from "./secretlint.js";
 import { type RedactionCounts, redactSecrets } from "./secrets.js";
+import { usableWorkerScript } from "./worker-scripts.js";
 
 /**
  * The scrubber's second thread. Matching secrets (our patterns, then secretlint) is most of the scrub
@@ -20,15 +19,12 @@ export function redactTexts(texts: readonly string[], counts: RedactionCounts): 
   );
 }
 
-/** The worker script, built next to this module (dist/); absent when this module runs from its sources. */
-const WORKER_URL = new URL("./scrub-worker.js", import.meta.url);
-
 /**
- * The worker script to scrub with by default: null (scrub on the main thread only) on a single core, or
- * when the script is not built next to this module (the sources run under the test runner).
+ * The worker script to scrub with by default: null (scrub on the main thread only) on a single core or
+ * when the script is not built (worker-scripts.ts).
  */
 export function defaultScrubWorker(): URL | null {
-  return availableParallelism() >= 2 && existsSync(WORKER_URL) ? WORKER_URL : null;
+  return usableWorkerScript(new URL("./scrub-worker.js", import.meta.url));
 }
 
 /** A batch posted to the worker. */

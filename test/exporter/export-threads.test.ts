@@ -10,22 +10,27 @@ import { applyScrub } from "../../exporter/pipeline/scrub.js";
 import { openWorkCopy, takeSnapshot } from "../../exporter/pipeline/snapshot.js";
 import { SECRETS_CORPUS } from "../../fixtures/secrets-corpus.js";
 import { seedMailbox } from "../../fixtures/seed.js";
-import { databaseBytes, tempDir } from "./helpers.js";
+import { databaseBytes, openBetterSqlite, tempDir } from "./helpers.js";
 
 /**
- * The scrubber's worker thread (scrub-threads.ts): the built worker (dist/, so run `npm run build`
- * first) must give the very result of a main-thread-only scrub, and a failing worker must fail the
- * export with nothing published and no thread left running.
+ * The export's worker threads (scrub-threads.ts, viewer-threads.ts): the built workers (dist/, so run
+ * `npm run build` first) must give the very bytes of a main-thread-only export, and a failing worker
+ * must fail the export with nothing published and no thread left running.
  */
 
 const BUILT_WORKER = new URL("../../dist/exporter/pipeline/scrub-worker.js", import.meta.url);
-const FAILING_WORKER = new URL("./fixtures/failing-scrub-worker.mjs", import.meta.url);
+const BUILT_VIEWER_WORKER = new URL("../../dist/exporter/pipeline/viewer-worker.js", import.meta.url);
+const FAILING_WORKER = new URL("./fixtures/failing-worker.mjs", import.meta.url);
 
-/** The worker `exportBundle` scrubs with (the sources alone would never start one). */
-let exportWorker: URL | null = null;
+/** The workers `exportBundle` uses (from the sources alone it would start none). */
+const workers: { scrub: URL | null; viewer: URL | null } = { scrub: null, viewer: null };
 vi.mock("../../exporter/pipeline/scrub-threads.js", async (importOriginal) => ({
   ...(await importOriginal<typeof import("../../exporter/pipeline/scrub-threads.js")>()),
-  defaultScrubWorker: () => exportWorker,
+  defaultScrubWorker: () => workers.scrub,
+}));
+vi.mock("../../exporter/pipeline/viewer-threads.js", async (importOriginal) => ({
+  ...(await importOriginal<typeof import("../../exporter/pipeline/viewer-threads.js")>()),
+  defaultViewerWorker: () => workers.viewer,
 }));
 
 let home: string;
@@ -90,14 +95,16 @@ async function scrubCopy(worker: URL | null) {
   }
 }
 
-describe("scrub worker thread", () => {
+describe("export worker threads", () => {
   beforeAll(async () => {
     expect(existsSync(BUILT_WORKER), "run `npm run build` first").toBe(true);
+    expect(existsSync(BUILT_VIEWER_WORKER), "run `npm run build` first").toBe(true);
     home = await plantedMailbox();
   }, 60_000);
 
   afterEach(() => {
-    exportWorker = null;
+    workers.scrub = null;
+    workers.viewer = null;
     vi.restoreAllMocks();
   });
 
@@ -112,30 +119,42 @@ describe("scrub worker thread", () => {
     expect(dump(threaded.path)).toEqual(dump(alone.path));
   });
 
-  it("exports the same bundle database with and without the worker", async () => {
+  it("exports the same bundle database with and without the workers", async () => {
     const now = () => new Date("2026-01-02T03:04:05Z");
     const root = tempDir();
     const alone = await exportBundle({ home, out: join(root, "alone"), viewerDir: null, now });
-    exportWorker = BUILT_WORKER;
+    workers.scrub = BUILT_WORKER;
+    workers.viewer = BUILT_VIEWER_WORKER;
+    const terminate = vi.spyOn(Worker.prototype, "terminate");
     const threaded = await exportBundle({ home, out: join(root, "threaded"), viewerDir: null, now });
+    expect(terminate).toHaveBeenCalledTimes(2);
     expect(threaded.redactions).toEqual(alone.redactions);
     expect(threaded.stages).toEqual(alone.stages);
-    expect(
-      (await databaseBytes(join(root, "threaded"))).equals(await databaseBytes(join(root, "alone"))),
-    ).toBe(true);
+    expect(threaded.counts).toEqual(alone.counts);
+    const bytes = await databaseBytes(join(root, "threaded"));
+    expect(bytes.equals(await databaseBytes(join(root, "alone")))).toBe(true);
+    const db = openBetterSqlite(bytes);
+    try {
+      expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+      expect(db.prepare("SELECT COUNT(*) FROM viewer_threads").pluck().get()).toBeGreaterThan(100);
+    } finally {
+      db.close();
+    }
   });
 
-  it("a failing worker fails the export: nothing published, the thread stopped", async () => {
-    const terminate = vi.spyOn(Worker.prototype, "terminate");
-    exportWorker = FAILING_WORKER;
-    const root = tempDir();
-    const out = join(root, "bundle");
-    await expect(exportBundle({ home, out, viewerDir: null })).rejects.toMatchObject({
-      code: "INTERNAL",
-      message: expect.stringContaining("scrub worker thread failed"),
+  for (const stage of ["scrub", "viewer"] as const) {
+    it(`a failing ${stage} worker fails the export: nothing published, the thread stopped`, async () => {
+      const terminate = vi.spyOn(Worker.prototype, "terminate");
+      workers[stage] = FAILING_WORKER;
+      const root = tempDir();
+      const out = join(root, "bundle");
+      await expect(exportBundle({ home, out, viewerDir: null })).rejects.toMatchObject({
+        code: "INTERNAL",
+        message: expect.stringMatching(/worker thread failed: planted failure/),
+      });
+      expect(existsSync(out)).toBe(false);
+      expect(readdirSync(dirname(out))).toEqual([]);
+      expect(terminate).toHaveBeenCalledTimes(1);
     });
-    expect(existsSync(out)).toBe(false);
-    expect(readdirSync(dirname(out))).toEqual([]);
-    expect(terminate).toHaveBeenCalledTimes(1);
-  });
+  }
 });
