@@ -27,6 +27,12 @@ export function defaultScrubWorker(): URL | null {
   return usableWorkerScript(new URL("./scrub-worker.js", import.meta.url));
 }
 
+/** A started default scrub worker, or null (see `defaultScrubWorker`). The caller closes it. */
+export function startScrubWorker(): ScrubWorker | null {
+  const url = defaultScrubWorker();
+  return url === null ? null : new ScrubWorker(url);
+}
+
 /** A batch posted to the worker. */
 export interface ScrubRequest {
   id: number;
@@ -39,6 +45,7 @@ export type ScrubReply =
   | { id: number; error: string };
 
 interface Pending {
+  counts: RedactionCounts;
   resolve: (texts: string[]) => void;
   reject: (error: Error) => void;
 }
@@ -54,10 +61,10 @@ export class ScrubWorker {
   private next = 0;
   private failure: Error | null = null;
 
-  constructor(
-    url: URL,
-    private readonly counts: RedactionCounts,
-  ) {
+  private closed = false;
+
+  /** Start the thread; it loads its modules while the export does other work. */
+  constructor(url: URL) {
     this.worker = new Worker(url);
     this.worker.unref();
     this.worker.on("message", (reply: ScrubReply) => this.settle(reply));
@@ -70,19 +77,21 @@ export class ScrubWorker {
     return this.pending.size;
   }
 
-  /** `redactTexts(texts)` on the worker; the batch's counts are added to the scrub's counts on arrival. */
-  run(texts: readonly string[]): Promise<string[]> {
+  /** `redactTexts(texts, counts)` on the worker: the batch's counts are added to `counts` on arrival. */
+  run(texts: readonly string[], counts: RedactionCounts): Promise<string[]> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.next++;
     return new Promise<string[]>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { counts, resolve, reject });
       if (this.pending.size === 1) this.worker.ref();
       this.worker.postMessage({ id, texts } satisfies ScrubRequest);
     });
   }
 
-  /** Stop the thread; pending batches reject. */
+  /** Stop the thread (once; later calls do nothing); pending batches reject. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.fail("was stopped");
     await this.worker.terminate();
   }
@@ -97,7 +106,7 @@ export class ScrubWorker {
       pending.reject(this.failure as Error);
       return;
     }
-    for (const [rule, n] of Object.entries(reply.counts)) this.counts.add(rule, n);
+    for (const [rule, n] of Object.entries(reply.counts)) pending.counts.add(rule, n);
     pending.resolve(reply.texts);
   }
 

@@ -2,7 +2,7 @@ import { isAbsolute, win32 } from "node:path";
 import type Database from "better-sqlite3";
 import type { ScrubPreset } from "../bundle-format.js";
 import { dropAttachments, rewriteAttachmentContents } from "./attachments.js";
-import { defaultScrubWorker, redactTexts, ScrubWorker } from "./scrub-threads.js";
+import { redactTexts, type ScrubWorker, startScrubWorker } from "./scrub-threads.js";
 import { containsSecret, RedactionCounts } from "./secrets.js";
 import { countTextRows, rewriteTextFields } from "./text-fields.js";
 
@@ -19,10 +19,11 @@ export interface ScrubInput {
   /** Called as rows are scrubbed: (done, total). */
   onProgress?: (done: number, total: number) => void;
   /**
-   * The worker thread script that matches secrets alongside the main thread (scrub-threads.ts); null
-   * scrubs on the main thread only. Default: `defaultScrubWorker()`.
+   * The worker thread that matches secrets alongside the main thread (scrub-threads.ts), started and
+   * closed by the caller; null scrubs on the main thread only. Default: one started (`startScrubWorker`)
+   * and closed here.
    */
-  worker?: URL | null;
+  worker?: ScrubWorker | null;
 }
 
 export interface ScrubOutput {
@@ -80,13 +81,13 @@ export async function applyScrub(input: ScrubInput): Promise<ScrubOutput> {
   }
   out.human_keys_replaced = replacePathKeys(db);
   const counts = new RedactionCounts();
-  const url = input.worker === undefined ? defaultScrubWorker() : input.worker;
-  const worker = url === null ? null : new ScrubWorker(url, counts);
+  const own = input.worker === undefined ? startScrubWorker() : null;
+  const worker = input.worker ?? own;
   try {
     // The worker takes a batch whenever it has fewer than two queued (never idle while the walker reads
     // ahead, text-fields.ts); the main thread matches the rest between its reads and writes.
     const transform = (texts: readonly string[]) =>
-      worker !== null && worker.busy < 2 ? worker.run(texts) : redactTexts(texts, counts);
+      worker !== null && worker.busy < 2 ? worker.run(texts, counts) : redactTexts(texts, counts);
     const total = countTextRows(db);
     let done = 0;
     const stats = await rewriteTextFields(db, transform, (rows) => {
@@ -98,7 +99,7 @@ export async function applyScrub(input: ScrubInput): Promise<ScrubOutput> {
     out.attachments_rewritten = attachments.rewritten;
     out.attachments_withheld = attachments.withheld;
   } finally {
-    await worker?.close();
+    await own?.close();
   }
   out.redactions = counts.toJSON();
   return out;

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type Database from "better-sqlite3";
-import { defaultViewerWorker, ViewerWorker } from "./viewer-threads.js";
+import { startViewerWorker, type ViewerWorker } from "./viewer-threads.js";
 
 /**
  * The tables the viewer reads besides the mailbox's own: precomputed so that the overview, the thread
@@ -183,16 +183,18 @@ const AGGREGATED = [
  * Create and fill the viewer tables and indexes, and the FTS4 index over subject and body (external
  * content: the text is stored once, in `messages`). Needs `export_scope` (scope.ts). `meta` goes into
  * `viewer_meta` as strings; it must hold nothing private (it is inside the database, but the viewer may
- * show it before anything else). With `worker` (viewer-threads.ts) the aggregates are computed on it
- * while this thread builds the indexes; the tables hold the same rows either way. Guarantees: the
- * worker is stopped and its scratch database removed before this returns or throws.
+ * show it before anything else). With `worker` (viewer-threads.ts, not yet asked; default: one started
+ * here) the aggregates are computed on it while this thread builds the indexes; the tables hold the
+ * same rows either way. Guarantees: the worker is stopped and its scratch database removed before this
+ * returns or throws.
  */
 export async function buildViewerTables(
   db: Database.Database,
   meta: Record<string, string>,
-  worker: URL | null = defaultViewerWorker(),
+  worker?: ViewerWorker | null,
 ): Promise<void> {
-  if (worker === null) {
+  const aggregates = worker === undefined ? startViewerWorker() : worker;
+  if (aggregates === null) {
     db.transaction(() => {
       db.exec(VIEWER_TABLES);
       db.exec(MAILBOX_INDEXES);
@@ -203,8 +205,8 @@ export async function buildViewerTables(
     return;
   }
   const scratch = join(dirname(db.name), "viewer-tables.sqlite3");
-  const aggregates = new ViewerWorker(worker, { workCopy: db.name, scratch });
   try {
+    aggregates.start({ workCopy: db.name, scratch });
     await aggregates.reading;
     const timeout = db.pragma("busy_timeout", { simple: true }) as number;
     // While the worker holds its read lock, a page-cache spill cannot write to the file: with no wait,

@@ -24,19 +24,28 @@ export interface ViewerRequest {
 /** "reading" once its read transaction on the work copy is open; then "done" (or "failed" at any time). */
 export type ViewerReply = { state: "reading" } | { state: "done" } | { state: "failed"; error: string };
 
+/** A started default viewer worker, or null (see `defaultViewerWorker`). The caller closes it. */
+export function startViewerWorker(): ViewerWorker | null {
+  const url = defaultViewerWorker();
+  return url === null ? null : new ViewerWorker(url);
+}
+
 /**
- * One worker computing the viewer tables of `workCopy` into `scratch`. Guarantees: `reading` resolves
- * once the worker holds its read transaction (a write to the work copy committed after that is not
- * seen by it); `done` resolves once the scratch database is complete and closed; both reject with
- * INTERNAL if the worker fails or is stopped first; after `close` resolves the thread is gone.
+ * One worker computing the viewer tables of a work copy into a scratch database, once asked (`start`).
+ * Guarantees: `reading` resolves once the worker holds its read transaction (a write to the work copy
+ * committed after that is not seen by it); `done` resolves once the scratch database is complete and
+ * closed; both reject with INTERNAL if the worker fails or is stopped first; after `close` resolves
+ * the thread is gone.
  */
 export class ViewerWorker {
   readonly reading: Promise<void>;
   readonly done: Promise<void>;
   private readonly worker: Worker;
   private settle: { reading?: () => void; done?: () => void; fail?: (error: Error) => void } = {};
+  private closed = false;
 
-  constructor(url: URL, request: ViewerRequest) {
+  /** Start the thread; it loads its modules while the export does other work. */
+  constructor(url: URL) {
     this.reading = new Promise<void>((resolve, reject) => {
       this.settle.reading = resolve;
       const previous = this.settle.fail;
@@ -64,11 +73,17 @@ export class ViewerWorker {
     });
     this.worker.on("error", (error) => this.fail(`failed: ${error.message}`));
     this.worker.on("exit", (code) => this.fail(`exited (code ${code})`));
+  }
+
+  /** Ask for the viewer tables of `request.workCopy` (once). */
+  start(request: ViewerRequest): void {
     this.worker.postMessage(request);
   }
 
-  /** Stop the thread (a no-op for the results once `done` resolved). */
+  /** Stop the thread (once; later calls do nothing). Changes nothing once `done` resolved. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.fail("was stopped");
     await this.worker.terminate();
   }

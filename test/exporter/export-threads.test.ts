@@ -7,6 +7,7 @@ import { exportBundle } from "../../exporter/export.js";
 import { inventoryAttachments } from "../../exporter/pipeline/attachments.js";
 import { applyScope } from "../../exporter/pipeline/scope.js";
 import { applyScrub } from "../../exporter/pipeline/scrub.js";
+import { ScrubWorker } from "../../exporter/pipeline/scrub-threads.js";
 import { openWorkCopy, takeSnapshot } from "../../exporter/pipeline/snapshot.js";
 import { SECRETS_CORPUS } from "../../fixtures/secrets-corpus.js";
 import { seedMailbox } from "../../fixtures/seed.js";
@@ -24,14 +25,20 @@ const FAILING_WORKER = new URL("./fixtures/failing-worker.mjs", import.meta.url)
 
 /** The workers `exportBundle` uses (from the sources alone it would start none). */
 const workers: { scrub: URL | null; viewer: URL | null } = { scrub: null, viewer: null };
-vi.mock("../../exporter/pipeline/scrub-threads.js", async (importOriginal) => ({
-  ...(await importOriginal<typeof import("../../exporter/pipeline/scrub-threads.js")>()),
-  defaultScrubWorker: () => workers.scrub,
-}));
-vi.mock("../../exporter/pipeline/viewer-threads.js", async (importOriginal) => ({
-  ...(await importOriginal<typeof import("../../exporter/pipeline/viewer-threads.js")>()),
-  defaultViewerWorker: () => workers.viewer,
-}));
+vi.mock("../../exporter/pipeline/scrub-threads.js", async (importOriginal) => {
+  const original = await importOriginal<typeof import("../../exporter/pipeline/scrub-threads.js")>();
+  return {
+    ...original,
+    startScrubWorker: () => (workers.scrub === null ? null : new original.ScrubWorker(workers.scrub)),
+  };
+});
+vi.mock("../../exporter/pipeline/viewer-threads.js", async (importOriginal) => {
+  const original = await importOriginal<typeof import("../../exporter/pipeline/viewer-threads.js")>();
+  return {
+    ...original,
+    startViewerWorker: () => (workers.viewer === null ? null : new original.ViewerWorker(workers.viewer)),
+  };
+});
 
 let home: string;
 
@@ -81,14 +88,17 @@ function dump(path: string): Record<string, unknown[]> {
   }
 }
 
-async function scrubCopy(worker: URL | null) {
+async function scrubCopy(url: URL | null) {
   const workDir = tempDir();
   const snapshot = await takeSnapshot({ database: join(home, "mailbox.sqlite3"), workDir });
   const db = openWorkCopy(snapshot.path);
   try {
     applyScope({ db, projects: [] });
     inventoryAttachments(db, home, 10 << 20);
-    const report = await applyScrub({ db, preset: "standard", workDir, worker });
+    const worker = url === null ? null : new ScrubWorker(url);
+    const report = await applyScrub({ db, preset: "standard", workDir, worker }).finally(() =>
+      worker?.close(),
+    );
     return { report, path: snapshot.path };
   } finally {
     db.close();
