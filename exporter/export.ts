@@ -19,6 +19,7 @@ import { finalizeDatabase } from "./pipeline/finalize.js";
 import { applyPseudonyms, type PseudonymizeOutput } from "./pipeline/pseudonymize.js";
 import { applyScope, type ScopeOutput } from "./pipeline/scope.js";
 import { applyScrub, type ScrubOutput } from "./pipeline/scrub.js";
+import { type ScrubWorker, startScrubWorker } from "./pipeline/scrub-threads.js";
 import { openWorkCopy, takeSnapshot } from "./pipeline/snapshot.js";
 import {
   assertOutAvailable,
@@ -27,6 +28,7 @@ import {
   removeStaging,
   removeStagingSync,
 } from "./pipeline/staging.js";
+import { startViewerWorker, type ViewerWorker } from "./pipeline/viewer-threads.js";
 import { writeZip } from "./pipeline/zip.js";
 import { loadSigningKey, writeBundleSignatures } from "./signing.js";
 
@@ -100,14 +102,18 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
   // process.exit (e.g. a second Ctrl-C) skips `finally`; the staging directory holds the unscrubbed snapshot.
   const onExit = () => removeStagingSync(staging, o.out);
   process.once("exit", onExit);
+  const threads: Threads = { scrub: null, viewer: null };
   try {
+    // Started now so that they have loaded their modules by the time the scrub and finalize need them.
+    threads.scrub = o.preset === "archive" ? null : startScrubWorker();
+    threads.viewer = startViewerWorker();
     const snapshot = await stage("snapshot", () =>
       takeSnapshot({ database: o.database, workDir: staging.work }),
     );
     const db = openWorkCopy(snapshot.path);
     let work: Awaited<ReturnType<typeof transform>>;
     try {
-      work = await transform(db, o, staging, stage, progress, generatedAt);
+      work = await transform(db, o, staging, stage, progress, generatedAt, threads);
     } finally {
       db.close();
     }
@@ -206,8 +212,15 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
     };
   } finally {
     process.off("exit", onExit);
+    await Promise.all([threads.scrub?.close(), threads.viewer?.close()]);
     await removeStaging(staging, o.out);
   }
+}
+
+/** The pipeline's worker threads (null: that stage runs on the main thread only). */
+interface Threads {
+  scrub: ScrubWorker | null;
+  viewer: ViewerWorker | null;
 }
 
 type Stage = <T>(name: StageName, run: () => T | Promise<T>) => Promise<T>;
@@ -221,15 +234,24 @@ async function transform(
   stage: Stage,
   progress: Progress,
   generatedAt: string,
+  threads: Threads,
 ) {
   const scoped = await stage("scope", () => {
     const result = applyScope({ db, projects: o.projects });
     inventoryAttachments(db, o.home, o.maxAttachmentBytes);
     return result;
   });
-  const scrubbed = await stage("scrub", () =>
-    applyScrub({ db, preset: o.preset, workDir: staging.work, onProgress: progress("scrub") }),
-  );
+  const scrubbed = await stage("scrub", async () => {
+    const result = await applyScrub({
+      db,
+      preset: o.preset,
+      workDir: staging.work,
+      onProgress: progress("scrub"),
+      worker: threads.scrub,
+    });
+    await threads.scrub?.close();
+    return result;
+  });
   const key = o.pseudonymKey;
   const pseudonymized =
     key === null
@@ -242,6 +264,7 @@ async function transform(
       db,
       target: join(staging.work, "bundle.sqlite3"),
       bundleDir: o.encryption === null ? staging.bundle : null,
+      viewerWorker: threads.viewer,
       meta: {
         generated_at: generatedAt,
         scrub_preset: o.preset,

@@ -4,6 +4,7 @@ import { PigeonholeError } from "../../engine/errors.js";
 import { type AttachmentPlacement, placeAttachments } from "./attachments.js";
 import { type TableCounts, tableCounts } from "./counts.js";
 import { buildViewerTables } from "./viewer-schema.js";
+import type { ViewerWorker } from "./viewer-threads.js";
 
 export interface FinalizeInput {
   db: Database.Database;
@@ -13,6 +14,8 @@ export interface FinalizeInput {
   bundleDir: string | null;
   /** Non-private facts for `viewer_meta` (preset, generated_at, ...). */
   meta: Record<string, string>;
+  /** The viewer tables' worker thread (viewer-schema.ts): null for none, default one started there. */
+  viewerWorker?: ViewerWorker | null;
 }
 
 export interface FinalizeOutput {
@@ -32,10 +35,10 @@ export interface FinalizeOutput {
  * remains (sql.js has no FTS5) and `foreign_key_check` finds nothing. (VACUUM writes every page afresh;
  * a full `integrity_check` would cost as much as the whole finalize, so the tests run it instead.)
  */
-export function finalizeDatabase(input: FinalizeInput): FinalizeOutput {
+export async function finalizeDatabase(input: FinalizeInput): Promise<FinalizeOutput> {
   const { db } = input;
   const attachments = placeAttachments(db, input.bundleDir);
-  buildViewerTables(db, input.meta);
+  await buildViewerTables(db, input.meta, input.viewerWorker);
   const bookkeeping = db
     .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'export\\_%' ESCAPE '\\'")
     .pluck()

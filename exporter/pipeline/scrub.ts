@@ -2,8 +2,8 @@ import { isAbsolute, win32 } from "node:path";
 import type Database from "better-sqlite3";
 import type { ScrubPreset } from "../bundle-format.js";
 import { dropAttachments, rewriteAttachmentContents } from "./attachments.js";
-import { secretlintRedact } from "./secretlint.js";
-import { containsSecret, RedactionCounts, redactSecrets } from "./secrets.js";
+import { redactTexts, type ScrubWorker, startScrubWorker } from "./scrub-threads.js";
+import { containsSecret, RedactionCounts } from "./secrets.js";
 import { countTextRows, rewriteTextFields } from "./text-fields.js";
 
 export const SCRUB_PRESETS: readonly ScrubPreset[] = ["standard", "strict", "archive"];
@@ -18,6 +18,12 @@ export interface ScrubInput {
   workDir: string;
   /** Called as rows are scrubbed: (done, total). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * The worker thread that matches secrets alongside the main thread (scrub-threads.ts), started and
+   * closed by the caller; null scrubs on the main thread only. Default: one started (`startScrubWorker`)
+   * and closed here.
+   */
+  worker?: ScrubWorker | null;
 }
 
 export interface ScrubOutput {
@@ -48,7 +54,8 @@ export interface ScrubOutput {
  *   is an absolute path becomes the project's slug.
  * - `strict`: standard, and every body becomes STRICT_BODY, payloads become NULL and attachments are
  *   deleted.
- * Guarantees: the returned report holds counts per rule and never a secret.
+ * Guarantees: the returned report holds counts per rule and never a secret. The result is the same
+ * with or without the worker thread; the thread is stopped before this returns or throws.
  */
 export async function applyScrub(input: ScrubInput): Promise<ScrubOutput> {
   const { db, preset } = input;
@@ -74,21 +81,26 @@ export async function applyScrub(input: ScrubInput): Promise<ScrubOutput> {
   }
   out.human_keys_replaced = replacePathKeys(db);
   const counts = new RedactionCounts();
-  const transform = async (texts: readonly string[]) =>
-    secretlintRedact(
-      texts.map((text) => redactSecrets(text, counts)),
-      counts,
-    );
-  const total = countTextRows(db);
-  let done = 0;
-  const stats = await rewriteTextFields(db, transform, (rows) => {
-    done += rows;
-    input.onProgress?.(done, total);
-  });
-  out.rows_changed = stats.rows_changed;
-  const attachments = await rewriteAttachmentContents(db, input.workDir, transform, containsSecret);
-  out.attachments_rewritten = attachments.rewritten;
-  out.attachments_withheld = attachments.withheld;
+  const own = input.worker === undefined ? startScrubWorker() : null;
+  const worker = input.worker ?? own;
+  try {
+    // The worker takes a batch whenever it has fewer than two queued (never idle while the walker reads
+    // ahead, text-fields.ts); the main thread matches the rest between its reads and writes.
+    const transform = (texts: readonly string[]) =>
+      worker !== null && worker.busy < 2 ? worker.run(texts, counts) : redactTexts(texts, counts);
+    const total = countTextRows(db);
+    let done = 0;
+    const stats = await rewriteTextFields(db, transform, (rows) => {
+      done += rows;
+      input.onProgress?.(done, total);
+    });
+    out.rows_changed = stats.rows_changed;
+    const attachments = await rewriteAttachmentContents(db, input.workDir, transform, containsSecret);
+    out.attachments_rewritten = attachments.rewritten;
+    out.attachments_withheld = attachments.withheld;
+  } finally {
+    await own?.close();
+  }
   out.redactions = counts.toJSON();
   return out;
 }

@@ -128,6 +128,8 @@ const PAGE_ROWS = 500;
  * batches pay its fixed cost per call more often, much larger ones pay for work it does per source.
  */
 const BATCH_CHARS = 256_000;
+/** Batches the walker may hand to `transform` before writing back the oldest. */
+const READ_AHEAD = 2;
 
 /**
  * Apply `transform` to every value of every free-text column (TEXT_TABLES), in batches, writing back the
@@ -186,29 +188,41 @@ async function rewriteTable(
   let pending: Record<string, unknown>[] = [];
   let texts: string[] = [];
   let rebuild: Rebuild[][] = [];
-  const flush = async () => {
-    if (pending.length === 0) return;
-    stats.values += texts.length;
-    const rewritten = texts.length === 0 ? [] : await transform(texts);
-    if (rewritten.length !== texts.length) throw new Error("text transform changed the number of values");
+  // Batches handed to `transform` and not yet written back, oldest first: the walker reads ahead while
+  // an asynchronous transform (a worker thread, scrub-threads.ts) works, and writes back in order.
+  const inFlight: InFlight[] = [];
+  const write = async (batch: InFlight) => {
+    const rewritten = await batch.result;
+    if (rewritten.length !== batch.values) throw new Error("text transform changed the number of values");
     const writes: unknown[][] = [];
-    pending.forEach((row, i) => {
-      const values = (rebuild[i] as Rebuild[]).map((build) => build(rewritten));
+    batch.rows.forEach((row, i) => {
+      const values = (batch.rebuild[i] as Rebuild[]).map((build) => build(rewritten));
       if (values.some((value, c) => value !== row[(spec.columns[c] as { name: string }).name])) {
         writes.push([...values, ...spec.key.map((k) => row[k])]);
       }
     });
     if (writes.length > 0) {
-      const batch = pending;
       db.transaction(() => {
-        for (const args of writes) writeRow(update, spec, args, batch);
+        for (const args of writes) writeRow(update, spec, args, batch.rows);
       })();
       stats.rows_changed += writes.length;
     }
-    onRows?.(pending.length);
-    pending = [];
-    texts = [];
-    rebuild = [];
+    onRows?.(batch.rows.length);
+  };
+  const flush = async (drain: boolean) => {
+    if (pending.length > 0) {
+      stats.values += texts.length;
+      const input = texts;
+      const result =
+        input.length === 0 ? Promise.resolve([]) : Promise.resolve().then(() => transform(input));
+      // Settled later, in order; a failure is thrown by `write`, never left unhandled.
+      result.catch(() => undefined);
+      inFlight.push({ rows: pending, rebuild, values: input.length, result });
+      pending = [];
+      texts = [];
+      rebuild = [];
+    }
+    while (inFlight.length > (drain ? 0 : READ_AHEAD)) await write(inFlight.shift() as InFlight);
   };
   let chars = 0;
   for (;;) {
@@ -226,11 +240,18 @@ async function rewriteTable(
     const tail = rows[rows.length - 1] as Record<string, unknown>;
     last = spec.key.map((k) => tail[k]);
     if (chars >= BATCH_CHARS) {
-      await flush();
+      await flush(false);
       chars = 0;
     }
   }
-  await flush();
+  await flush(true);
+}
+
+interface InFlight {
+  rows: Record<string, unknown>[];
+  rebuild: Rebuild[][];
+  values: number;
+  result: Promise<string[]>;
 }
 
 /**

@@ -1,4 +1,7 @@
+import { rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type Database from "better-sqlite3";
+import { startViewerWorker, type ViewerWorker } from "./viewer-threads.js";
 
 /**
  * The tables the viewer reads besides the mailbox's own: precomputed so that the overview, the thread
@@ -12,7 +15,8 @@ export const VIEWER_SCHEMA_VERSION = 1;
 /** The FTS4 table over messages(subject, body_md); docid = messages.id. */
 export const FTS_TABLE = "messages_fts4";
 
-const SCHEMA = `
+/** The viewer's own tables and their indexes, created empty. */
+export const VIEWER_TABLES = `
   CREATE TABLE viewer_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 
   CREATE TABLE viewer_overview (
@@ -69,7 +73,10 @@ const SCHEMA = `
   ) WITHOUT ROWID;
   CREATE INDEX viewer_threads_by_last ON viewer_threads (last_message_id DESC);
   CREATE INDEX viewer_threads_by_project ON viewer_threads (project_id, last_message_id DESC);
+`;
 
+/** Indexes of the mailbox tables for the viewer's queries. */
+const MAILBOX_INDEXES = `
   CREATE INDEX messages_by_project ON messages (project_id, id);
   CREATE INDEX messages_by_created ON messages (created_ts);
   CREATE INDEX messages_by_reply ON messages (reply_to) WHERE reply_to IS NOT NULL;
@@ -84,7 +91,7 @@ const SCHEMA = `
  * one scan of `messages`: the messages table holds the bodies, so each further scan or lookup of it
  * would read tens of megabytes again.
  */
-const FILL = `
+export const VIEWER_AGGREGATES = `
   CREATE TEMP TABLE export_msg (
     id INTEGER PRIMARY KEY,
     thread_key TEXT NOT NULL,
@@ -163,26 +170,97 @@ const FILL = `
   DROP TABLE temp.export_msg;
 `;
 
+/** Viewer tables filled by VIEWER_AGGREGATES (viewer_meta is filled from `meta`). */
+const AGGREGATED = [
+  "viewer_threads",
+  "viewer_activity",
+  "viewer_projects",
+  "viewer_agents",
+  "viewer_overview",
+];
+
 /**
  * Create and fill the viewer tables and indexes, and the FTS4 index over subject and body (external
  * content: the text is stored once, in `messages`). Needs `export_scope` (scope.ts). `meta` goes into
  * `viewer_meta` as strings; it must hold nothing private (it is inside the database, but the viewer may
- * show it before anything else).
+ * show it before anything else). With `worker` (viewer-threads.ts, not yet asked; default: one started
+ * here) the aggregates are computed on it while this thread builds the indexes; the tables hold the
+ * same rows either way. Guarantees: the worker is stopped and its scratch database removed before this
+ * returns or throws.
  */
-export function buildViewerTables(db: Database.Database, meta: Record<string, string>): void {
-  db.transaction(() => {
-    db.exec(SCHEMA);
-    db.exec(FILL);
-    const insert = db.prepare("INSERT INTO viewer_meta (key, value) VALUES (?, ?)");
-    for (const [key, value] of Object.entries({ schema_version: String(VIEWER_SCHEMA_VERSION), ...meta })) {
-      insert.run(key, value);
+export async function buildViewerTables(
+  db: Database.Database,
+  meta: Record<string, string>,
+  worker?: ViewerWorker | null,
+): Promise<void> {
+  const aggregates = worker === undefined ? startViewerWorker() : worker;
+  if (aggregates === null) {
+    db.transaction(() => {
+      db.exec(VIEWER_TABLES);
+      db.exec(MAILBOX_INDEXES);
+      db.exec(VIEWER_AGGREGATES);
+      insertMeta(db, meta);
+      buildFtsIndex(db);
+    })();
+    return;
+  }
+  const scratch = join(dirname(db.name), "viewer-tables.sqlite3");
+  try {
+    aggregates.start({ workCopy: db.name, scratch });
+    await aggregates.reading;
+    const timeout = db.pragma("busy_timeout", { simple: true }) as number;
+    // While the worker holds its read lock, a page-cache spill cannot write to the file: with no wait,
+    // SQLite grows the cache instead of stalling until the worker is done.
+    db.pragma("busy_timeout = 0");
+    db.exec("BEGIN");
+    try {
+      db.exec(VIEWER_TABLES);
+      db.exec(MAILBOX_INDEXES);
+      buildFtsIndex(db);
+      await aggregates.done;
+      db.exec("COMMIT");
+    } catch (error) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw error;
+    } finally {
+      db.pragma(`busy_timeout = ${timeout}`);
     }
-    db.exec(`
-      CREATE VIRTUAL TABLE ${FTS_TABLE} USING fts4(
+    db.prepare("ATTACH ? AS viewer_scratch").run(scratch);
+    try {
+      db.transaction(() => {
+        for (const table of AGGREGATED) {
+          db.exec(`INSERT INTO main.${table} SELECT * FROM viewer_scratch.${table}`);
+        }
+        insertMeta(db, meta);
+      })();
+    } finally {
+      db.exec("DETACH viewer_scratch");
+    }
+  } finally {
+    await aggregates.close();
+    rmSync(scratch, { force: true });
+  }
+}
+
+function insertMeta(db: Database.Database, meta: Record<string, string>): void {
+  const insert = db.prepare("INSERT INTO viewer_meta (key, value) VALUES (?, ?)");
+  for (const [key, value] of Object.entries({ schema_version: String(VIEWER_SCHEMA_VERSION), ...meta })) {
+    insert.run(key, value);
+  }
+}
+
+/**
+ * The statement is stored verbatim in the bundle's `sqlite_schema`, whitespace included: changing its
+ * layout changes the bundle's bytes.
+ */
+const CREATE_FTS = `CREATE VIRTUAL TABLE ${FTS_TABLE} USING fts4(
         content="messages", subject, body_md, tokenize=unicode61 "remove_diacritics=2"
-      );
-      INSERT INTO ${FTS_TABLE}(${FTS_TABLE}) VALUES ('rebuild');
-      INSERT INTO ${FTS_TABLE}(${FTS_TABLE}) VALUES ('optimize');
-    `);
-  })();
+      )`;
+
+function buildFtsIndex(db: Database.Database): void {
+  db.exec(`
+    ${CREATE_FTS};
+    INSERT INTO ${FTS_TABLE}(${FTS_TABLE}) VALUES ('rebuild');
+    INSERT INTO ${FTS_TABLE}(${FTS_TABLE}) VALUES ('optimize');
+  `);
 }
