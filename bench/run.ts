@@ -19,7 +19,7 @@ const USAGE = `usage: npm run bench -- [--only MODULES] [--json FILE] [--markdow
 Runs the benchmark modules (${BENCH_MODULES.map((m) => m.name).join(", ")}) and prints one table: each
 figure with the baseline measured in the same run, the ratio, the target and whether it was met; then
 the peak memory of every process involved. Figures are measured, never asserted: a missed target shows
-as NO and the exit code stays 0. Takes about 2 minutes on 2 cores.
+as NO and the exit code stays 0. A full run takes a minute or two on 2 cores.
 
   --only MODULES    comma-separated modules to run (default: all)
   --json FILE       also write the report as JSON
