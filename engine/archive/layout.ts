@@ -1,4 +1,5 @@
 import { slugify } from "../projects.js";
+import type { ReservationView } from "../reservations/rows.js";
 
 /**
  * The Git archive's file layout: pure functions from database rows to (relative path, content). Every
@@ -75,17 +76,8 @@ export interface MessageRecord {
   receipts: ReceiptRecord[];
 }
 
-export interface ReservationRecord {
-  id: number;
-  project: string;
-  agent: string;
-  path_pattern: string;
-  exclusive: boolean;
-  reason: string;
-  created_ts: string;
-  expires_ts: string;
-  released_ts: string | null;
-}
+/** A reservation as its archive file holds it: as results show it, less the derived `active`, plus its project. */
+export type ReservationRecord = Omit<ReservationView, "active"> & { project: string };
 
 /** Longest file or directory name the archive writes, in characters (file systems allow 255 bytes). */
 const MAX_SEGMENT_CHARS = 80;

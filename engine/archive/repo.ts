@@ -50,6 +50,7 @@ export interface ArchiveCommit {
 export class ArchiveRepo {
   readonly dir: string;
   private git: SimpleGit | null = null;
+  private gitSetup: { configArgs: string[]; env: Record<string, string> } | null = null;
   private readonly tmpName = `write-${process.pid}-${randomBytes(4).toString("hex")}`;
   /** Commits made by this object, for `HOUSEKEEPING_EVERY`. */
   private commits = 0;
@@ -119,8 +120,8 @@ export class ArchiveRepo {
    * staging or commit may run at a time: Git holds the index lock throughout.
    */
   startStaging(): Staging {
-    const config = this.config().flatMap((pair) => ["-c", pair]);
-    return new Staging(this.dir, config, this.environment());
+    const { configArgs, env } = this.setup();
+    return new Staging(this.dir, configArgs, env);
   }
 
   /** Stage exactly `paths` (never the whole tree) and commit them: `startStaging` then `commitStaged`. */
@@ -246,11 +247,11 @@ export class ArchiveRepo {
    * extra 50 ms after every command that prints nothing (`update-ref`, `gc --auto`), twice per batch.
    */
   private async run(args: readonly string[]): Promise<string> {
-    const config = this.config().flatMap((pair) => ["-c", pair]);
+    const { configArgs, env } = this.setup();
     try {
-      const { stdout } = await execFileAsync("git", [...config, ...args], {
+      const { stdout } = await execFileAsync("git", [...configArgs, ...args], {
         cwd: this.dir,
-        env: this.environment(),
+        env,
         maxBuffer: 64 * 1024 * 1024,
       });
       return stdout;
@@ -273,8 +274,16 @@ export class ArchiveRepo {
     ];
   }
 
-  private environment(): Record<string, string> {
-    return gitEnvironment(dirname(realpathSync(this.dir)));
+  /**
+   * The `-c` arguments and environment of every Git command, worked out on first use (the archive
+   * directory exists by then: its real path bounds repository discovery) and kept for the next ones.
+   */
+  private setup(): { configArgs: string[]; env: Record<string, string> } {
+    this.gitSetup ??= {
+      configArgs: this.config().flatMap((pair) => ["-c", pair]),
+      env: gitEnvironment(dirname(realpathSync(this.dir))),
+    };
+    return this.gitSetup;
   }
 
   private client(): SimpleGit {
@@ -285,7 +294,7 @@ export class ArchiveRepo {
         trimmed: false,
         config: this.config(),
         unsafe: { allowUnsafeHooksPath: true },
-      }).env(this.environment());
+      }).env(this.setup().env);
     }
     return this.git;
   }

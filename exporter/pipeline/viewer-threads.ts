@@ -46,22 +46,19 @@ export class ViewerWorker {
 
   /** Start the thread; it loads its modules while the export does other work. */
   constructor(url: URL) {
-    this.reading = new Promise<void>((resolve, reject) => {
-      this.settle.reading = resolve;
-      const previous = this.settle.fail;
-      this.settle.fail = (error) => {
-        previous?.(error);
-        reject(error);
-      };
-    });
-    this.done = new Promise<void>((resolve, reject) => {
-      this.settle.done = resolve;
-      const previous = this.settle.fail;
-      this.settle.fail = (error) => {
-        previous?.(error);
-        reject(error);
-      };
-    });
+    const reading = settable();
+    const done = settable();
+    this.reading = reading.promise;
+    this.done = done.promise;
+    // Rejecting a settled promise does nothing: a failure after "reading" only rejects `done`.
+    this.settle = {
+      reading: reading.resolve,
+      done: done.resolve,
+      fail: (error) => {
+        reading.reject(error);
+        done.reject(error);
+      },
+    };
     // Awaited by the caller in turn; a failure before then must not count as unhandled.
     this.reading.catch(() => undefined);
     this.done.catch(() => undefined);
@@ -97,4 +94,15 @@ export class ViewerWorker {
     );
     this.settle.fail = undefined;
   }
+}
+
+/** A promise with its settle functions (`Promise.withResolvers` needs Node 22). */
+function settable(): { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }

@@ -7,14 +7,8 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
-/** Standard padded base64 of `bytes`. */
-export function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
+/** Standard padded base64 of `bytes`: the exporter's encoder (import-free, browser-safe). */
+export { bytesToBase64 as toBase64 } from "../../../exporter/base64.js";
 
 /**
  * Decode base64 (standard or URL-safe alphabet, padding optional). Returns null for anything else, so a
