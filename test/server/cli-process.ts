@@ -25,7 +25,15 @@ export interface CliRun {
   stderr: string;
 }
 
-function track(args: string[], env: Record<string, string>) {
+/** A started `pigeonhole` process: its output so far, and its outcome once it exits. */
+export interface CliProcess {
+  child: ChildProcess;
+  exited: Promise<CliRun>;
+  output(): { stdout: string; stderr: string };
+}
+
+/** Start `pigeonhole ...args`, collecting its output; `killAll()` stops it if the test does not. */
+export function startCli(args: string[], env = cliEnv()): CliProcess {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   let stdout = "";
@@ -47,7 +55,7 @@ function track(args: string[], env: Record<string, string>) {
 
 /** Run `pigeonhole ...args` to completion (killed after `timeoutMs`). */
 export async function runCli(args: string[], env = cliEnv(), timeoutMs = 30_000): Promise<CliRun> {
-  const { child, exited } = track(args, env);
+  const { child, exited } = startCli(args, env);
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   try {
     return await exited;
@@ -73,7 +81,7 @@ export interface ServeProcess {
 export async function startServe(args: string[], env = cliEnv(), readyMs = 20_000): Promise<ServeProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const { child, exited, output } = track(["serve", "--port", String(port), ...args], env);
+  const { child, exited, output } = startCli(["serve", "--port", String(port), ...args], env);
   let exitedEarly: CliRun | undefined;
   void exited.then((run) => {
     exitedEarly = run;

@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { CLI, cliEnv, runCli } from "../cli-process.js";
+import { killAll, runCli, startCli } from "../cli-process.js";
 
 /**
  * pigeonhole demo, as a newcomer runs it: the built CLI seeds, exports, signs and serves; the URL it prints
@@ -17,36 +17,16 @@ interface Running {
   exited: Promise<number | null>;
 }
 
-const running = new Set<ChildProcess>();
-afterEach(async () => {
-  for (const child of running) {
-    child.kill("SIGKILL");
-    await once(child, "close").catch(() => {});
-  }
-  running.clear();
-});
+afterEach(killAll);
 
 function startDemo(args: string[]): Running {
-  const child = spawn(process.execPath, [CLI, "demo", ...args], {
-    env: cliEnv(),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  running.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("close", (code) => {
-      running.delete(child);
-      resolve(code);
-    }),
-  );
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+  const demo = startCli(["demo", ...args]);
+  return {
+    child: demo.child,
+    stdout: () => demo.output().stdout,
+    stderr: () => demo.output().stderr,
+    exited: demo.exited.then((run) => run.code),
+  };
 }
 
 /** Wait (bounded) until `read()` matches `pattern`, failing early if the process exits. */
